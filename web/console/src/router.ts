@@ -1,0 +1,40 @@
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { useAuth } from '@/stores/auth'
+
+// Every page is its own chunk: the login page does not download the map.
+// meta.perm names the permission a page needs; the menu hides what the
+// user may not open and the guard sends them to the overview instead.
+const routes: RouteRecordRaw[] = [
+  { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true } },
+  {
+    path: '/',
+    component: () => import('@/views/MainLayout.vue'),
+    children: [
+      { path: '', name: 'overview', component: () => import('@/views/OverviewView.vue'), meta: { perm: 'registry.read' } },
+      { path: 'map', name: 'map', component: () => import('@/views/MapView.vue'), meta: { perm: 'monitor.read' } },
+      { path: 'alarms', name: 'alarms', component: () => import('@/views/AlarmsView.vue'), meta: { perm: 'monitor.read' } },
+      { path: 'playback', name: 'playback', component: () => import('@/views/PlaybackView.vue'), meta: { perm: 'monitor.read' } },
+      { path: 'registry/:entity(vehicles|operators|practitioners|stations|vessels)', name: 'registry', component: () => import('@/views/RegistryView.vue'), meta: { perm: 'registry.read' }, props: true },
+    ],
+  },
+  { path: '/:rest(.*)*', redirect: '/' },
+]
+
+export const router = createRouter({ history: createWebHistory(), routes })
+
+router.beforeEach(async (to) => {
+  const auth = useAuth()
+  if (!auth.checked) await auth.load()
+  if (to.meta.public) {
+    return auth.me ? { path: '/' } : true
+  }
+  if (!auth.me) return { name: 'login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
+  const perm = to.meta.perm as string | undefined
+  if (perm && !auth.can(perm)) {
+    // Enterprise users without registry.read start on the map, and so on.
+    for (const [name, p] of [['map', 'monitor.read'], ['overview', 'registry.read']] as const) {
+      if (to.name !== name && auth.can(p)) return { name }
+    }
+  }
+  return true
+})
