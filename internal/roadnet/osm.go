@@ -149,9 +149,29 @@ func (c *osmCollector) graph() (*Graph, error) {
 	return build(c.ways, c.coords, c.places)
 }
 
+// relation ignores relations: the road graph needs none.
+func (c *osmCollector) relation(int64, []Member, map[string]string) {}
+
+// osmSink receives the elements of an OSM file in file order (nodes, then
+// ways, then relations in well-formed files). The tags map and the slices
+// are reused by the reader: a sink copies what it keeps.
+type osmSink interface {
+	node(id int64, p Point, tags map[string]string) error
+	way(id int64, nodes []int64, tags map[string]string)
+	relation(id int64, members []Member, tags map[string]string)
+}
+
 func parseOSM(r io.Reader) (*Graph, error) {
-	d := xml.NewDecoder(r)
 	c := newOSMCollector()
+	if err := readOSM(r, c); err != nil {
+		return nil, err
+	}
+	return c.graph()
+}
+
+// readOSM streams OSM XML into c.
+func readOSM(r io.Reader, c osmSink) error {
+	d := xml.NewDecoder(r)
 	var (
 		// state of the element being read
 		inElem  string
@@ -159,6 +179,7 @@ func parseOSM(r io.Reader) (*Graph, error) {
 		elemPt  Point
 		tags    = make(map[string]string, 16)
 		nds     []int64
+		members []Member
 		sawRoot bool
 	)
 	for {
@@ -167,7 +188,7 @@ func parseOSM(r io.Reader) (*Graph, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("xml: %w", err)
+			return fmt.Errorf("xml: %w", err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -178,10 +199,11 @@ func parseOSM(r io.Reader) (*Graph, error) {
 				inElem = t.Name.Local
 				clear(tags)
 				nds = nds[:0]
+				members = members[:0]
 				var err error
 				elemID, elemPt, err = elementAttrs(t)
 				if err != nil {
-					return nil, fmt.Errorf("%s: %w", inElem, err)
+					return fmt.Errorf("%s: %w", inElem, err)
 				}
 			case "tag":
 				if inElem == "" {
@@ -205,31 +227,52 @@ func parseOSM(r io.Reader) (*Graph, error) {
 					if a.Name.Local == "ref" {
 						ref, err := strconv.ParseInt(a.Value, 10, 64)
 						if err != nil {
-							return nil, fmt.Errorf("way %d: nd ref %q: %w", elemID, a.Value, err)
+							return fmt.Errorf("way %d: nd ref %q: %w", elemID, a.Value, err)
 						}
 						nds = append(nds, ref)
 					}
 				}
+			case "member":
+				if inElem != "relation" {
+					continue
+				}
+				var m Member
+				for _, a := range t.Attr {
+					switch a.Name.Local {
+					case "type":
+						m.Type = a.Value
+					case "role":
+						m.Role = a.Value
+					case "ref":
+						ref, err := strconv.ParseInt(a.Value, 10, 64)
+						if err != nil {
+							return fmt.Errorf("relation %d: member ref %q: %w", elemID, a.Value, err)
+						}
+						m.Ref = ref
+					}
+				}
+				members = append(members, m)
 			}
 		case xml.EndElement:
 			switch t.Name.Local {
 			case "node":
 				if err := c.node(elemID, elemPt, tags); err != nil {
-					return nil, err
+					return err
 				}
 				inElem = ""
 			case "way":
 				c.way(elemID, nds, tags)
 				inElem = ""
 			case "relation":
+				c.relation(elemID, members, tags)
 				inElem = ""
 			}
 		}
 	}
 	if !sawRoot {
-		return nil, errors.New("not an OSM XML document (no <osm> root)")
+		return errors.New("not an OSM XML document (no <osm> root)")
 	}
-	return c.graph()
+	return nil
 }
 
 type placeWayRef struct {

@@ -181,7 +181,7 @@ func wantType(f pbField, typ int) error {
 // pbfReader holds the state and reusable buffers of one PBF parse.
 type pbfReader struct {
 	r        *bufio.Reader
-	c        *osmCollector
+	c        osmSink
 	offset   int64 // where the next block starts, for error messages
 	header   bool  // OSMHeader seen
 	hbuf     []byte
@@ -197,24 +197,37 @@ type pbfReader struct {
 	keys     []uint64
 	vals     []uint64
 	keysVals []uint64
+	roles    []uint64
+	memIDs   []int64
+	memTypes []uint64
+	members  []Member
 }
 
 func parsePBF(r io.Reader) (*Graph, error) {
-	p := &pbfReader{r: bufio.NewReaderSize(r, 64<<10), c: newOSMCollector(), tags: make(map[string]string, 16)}
+	c := newOSMCollector()
+	if err := readPBF(r, c); err != nil {
+		return nil, err
+	}
+	return c.graph()
+}
+
+// readPBF streams an OSM PBF file into c.
+func readPBF(r io.Reader, c osmSink) error {
+	p := &pbfReader{r: bufio.NewReaderSize(r, 64<<10), c: c, tags: make(map[string]string, 16)}
 	for n := 0; ; n++ {
 		start := p.offset
 		more, err := p.block()
 		if err != nil {
-			return nil, fmt.Errorf("pbf: block %d at byte %d: %w", n, start, err)
+			return fmt.Errorf("pbf: block %d at byte %d: %w", n, start, err)
 		}
 		if !more {
 			break
 		}
 	}
 	if !p.header {
-		return nil, errors.New("pbf: no OSMHeader block: not an OSM PBF file")
+		return errors.New("pbf: no OSMHeader block: not an OSM PBF file")
 	}
-	return p.c.graph()
+	return nil
 }
 
 // block reads and handles one file block; more is false at a clean end of file.
@@ -580,8 +593,13 @@ func (p *pbfReader) primitiveGroup(b []byte, sc scale) error {
 			err = p.denseNodes(f.data, sc)
 		case 3:
 			err = p.way(f.data)
+		case 4:
+			if err := wantType(f, wireBytes); err != nil {
+				return err
+			}
+			err = p.relation(f.data)
 		}
-		// 4 relations and 5 changesets are not needed for the road graph.
+		// 5 changesets are not needed.
 		if err != nil {
 			return err
 		}
@@ -730,5 +748,62 @@ func (p *pbfReader) way(b []byte) error {
 		return fmt.Errorf("way %d: tags: %w", id, err)
 	}
 	p.c.way(id, p.refs, p.tags)
+	return nil
+}
+
+// memberTypes are the values of Relation.MemberType in osmformat.proto.
+var memberTypes = [...]string{"node", "way", "relation"}
+
+func (p *pbfReader) relation(b []byte) error {
+	var id int64
+	p.keys, p.vals, p.roles, p.memIDs, p.memTypes = p.keys[:0], p.vals[:0], p.roles[:0], p.memIDs[:0], p.memTypes[:0]
+	r := pbReader{b}
+	for {
+		f, ok, err := r.next()
+		if err != nil {
+			return fmt.Errorf("relation: %w", err)
+		}
+		if !ok {
+			break
+		}
+		switch f.num {
+		case 1: // id: int64, not zig-zag
+			if err := wantType(f, wireVarint); err != nil {
+				return fmt.Errorf("relation: %w", err)
+			}
+			id = int64(f.v)
+		case 2:
+			p.keys, err = appendVarints(p.keys, f)
+		case 3:
+			p.vals, err = appendVarints(p.vals, f)
+		case 8: // roles_sid: int32 string indexes
+			p.roles, err = appendVarints(p.roles, f)
+		case 9: // memids: sint64, delta coded
+			p.memIDs, err = appendDeltas(p.memIDs, f)
+		case 10: // types
+			p.memTypes, err = appendVarints(p.memTypes, f)
+		}
+		if err != nil {
+			return fmt.Errorf("relation %d: %w", id, err)
+		}
+	}
+	if len(p.roles) != len(p.memIDs) || len(p.memTypes) != len(p.memIDs) {
+		return fmt.Errorf("relation %d: %d member ids, %d roles, %d types", id, len(p.memIDs), len(p.roles), len(p.memTypes))
+	}
+	if err := p.setTags(p.keys, p.vals); err != nil {
+		return fmt.Errorf("relation %d: tags: %w", id, err)
+	}
+	p.members = p.members[:0]
+	for i, ref := range p.memIDs {
+		role, err := p.str(p.roles[i])
+		if err != nil {
+			return fmt.Errorf("relation %d: %w", id, err)
+		}
+		if p.memTypes[i] >= uint64(len(memberTypes)) {
+			return fmt.Errorf("relation %d: member type %d", id, p.memTypes[i])
+		}
+		p.members = append(p.members, Member{Type: memberTypes[p.memTypes[i]], Ref: ref, Role: role})
+	}
+	p.c.relation(id, p.members, p.tags)
 	return nil
 }
