@@ -42,7 +42,12 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 				httpapi.WriteProblem(w, r, err)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(access.With(ctx, p)))
+			secret = strings.TrimSpace(secret)
+			check := func(ctx context.Context) error {
+				_, err := s.tokenPrincipal(ctx, secret)
+				return err
+			}
+			next.ServeHTTP(w, r.WithContext(access.WithCredentialCheck(access.With(ctx, p), check)))
 			return
 		}
 
@@ -58,7 +63,15 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 						"(from POST /auth/login or GET /auth/me) in the "+CSRFHeader+" header"))
 					return
 				}
-				ctx = context.WithValue(access.With(ctx, p), sessionKey{}, sess)
+				token := cookie.Value
+				check := func(ctx context.Context) error {
+					p, _, err := s.sessionPrincipal(ctx, token)
+					if err == nil && p == nil {
+						err = fmt.Errorf("iam: session ended: %w", apperr.ErrUnauthorized)
+					}
+					return err
+				}
+				ctx = context.WithValue(access.WithCredentialCheck(access.With(ctx, p), check), sessionKey{}, sess)
 			}
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))

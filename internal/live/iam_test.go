@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +87,74 @@ func TestCountyOfficerThroughIAM(t *testing.T) {
 		t.Error("cross-site upgrade with the session cookie accepted")
 	} else if resp == nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("cross-site upgrade: %v, want 403", err)
+	}
+}
+
+// TestLogoutEndsLiveConnection: a console that logs out (or whose session is
+// ended otherwise) loses its open live connection too, instead of streaming
+// positions until the browser tab closes.
+func TestLogoutEndsLiveConnection(t *testing.T) {
+	var idm *iam.Service
+	f := newFixtureWith(t, live.Config{PositionInterval: -1, RecheckEvery: 50 * time.Millisecond},
+		func(f *fixture) func(http.Handler) http.Handler {
+			if err := f.db.Migrate(context.Background(), iam.Module()); err != nil {
+				t.Fatalf("migrate iam: %v", err)
+			}
+			idm = iam.New(f.db, iam.Config{Password: iam.PasswordParams{Memory: 64, Iterations: 1, Parallelism: 1}},
+				slog.New(slog.DiscardHandler), f.reg)
+			return idm.Middleware
+		})
+	sys := access.With(context.Background(), access.System)
+	if _, err := idm.CreateUser(sys, iam.UserInput{Username: "jinjiang.monitor", DisplayName: "锦江区监控员",
+		Roles: []access.Role{access.RoleMonitor}, Scope: access.Scope{Region: "510104"}, Password: "Jinjiang-Watch-2026"}); err != nil {
+		t.Fatalf("create user: %v", err)
+	}
+	dial := func() (*wsClient, string) {
+		login, err := idm.Login(context.Background(), "jinjiang.monitor", "Jinjiang-Watch-2026")
+		if err != nil {
+			t.Fatalf("login: %v", err)
+		}
+		h := http.Header{"Cookie": {iam.CookieName + "=" + login.Token}, "Origin": {f.srv.URL}}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		conn, _, err := websocket.Dial(ctx, f.wsURL(), &websocket.DialOptions{HTTPHeader: h})
+		if err != nil {
+			t.Fatalf("dial: %v", err)
+		}
+		c := newWSClient(conn)
+		t.Cleanup(c.close)
+		if m, ok := c.next(10 * time.Second); !ok || m.Type != "ready" {
+			t.Fatalf("first message = %s, want ready", m.raw)
+		}
+		c.subscribe(t, `{"type":"subscribe","topics":["alarms"]}`)
+		return c, login.Token
+	}
+	leaving, leavingToken := dial()
+	staying, _ := dial()
+
+	// Log the first console out through the identity middleware, as the
+	// console's logout request does.
+	logout := idm.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := idm.Logout(r.Context()); err != nil {
+			t.Errorf("logout: %v", err)
+		}
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/logout", nil)
+	req.AddCookie(&http.Cookie{Name: iam.CookieName, Value: leavingToken})
+	logout.ServeHTTP(httptest.NewRecorder(), req)
+
+	select {
+	case <-leaving.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the logged-out console's live connection is still open")
+	}
+	if leaving.status != websocket.StatusPolicyViolation {
+		t.Errorf("close status = %v, want policy violation", leaving.status)
+	}
+
+	// The other session is untouched: it still receives alarms.
+	f.publishEvent(t, "alarm", f.alarm("jinjiang-a", "critical", time.Now()))
+	if m, ok := staying.next(30 * time.Second); !ok || !strings.HasPrefix(m.Type, "alarm") {
+		t.Errorf("the other console got %q (open %v), want the alarm", m.Type, ok)
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/jiaotong-platform/jiaotong/internal/platform/access"
+	"github.com/jiaotong-platform/jiaotong/internal/platform/apperr"
 	"github.com/jiaotong-platform/jiaotong/internal/platform/bus"
 	"github.com/jiaotong-platform/jiaotong/internal/platform/httpapi"
 	"github.com/jiaotong-platform/jiaotong/internal/platform/wshub"
@@ -74,6 +75,10 @@ type Config struct {
 	AllowedOrigins []string
 	// MaxVehicles caps the vehicle set of one subscription (default 10000).
 	MaxVehicles int
+	// RecheckEvery is how often an open connection re-checks the credential
+	// it was opened with (default 30s): a connection whose session was
+	// logged out or expired, or whose token was revoked, is closed then.
+	RecheckEvery time.Duration
 
 	// Hub tunes the WebSocket hub (queue sizes, keep-alive); its Name,
 	// KeyInterval, Registerer and Logger are set by the service.
@@ -83,6 +88,9 @@ type Config struct {
 }
 
 func (c *Config) defaults() {
+	if c.RecheckEvery <= 0 {
+		c.RecheckEvery = 30 * time.Second
+	}
 	if c.PositionsStream == "" {
 		c.PositionsStream = "POSITIONS"
 	}
@@ -240,5 +248,44 @@ func (s *Service) serveLive(w http.ResponseWriter, r *http.Request) {
 	sess := newSession(p, s.cfg.MaxVehicles)
 	s.log.Debug("live: client connected", slog.String("user", p.Username), slog.String("region", p.Scope.Region),
 		slog.Int64("operator_id", p.Scope.OperatorID))
-	_ = s.hub.Serve(r.Context(), conn, sess.handler())
+	h := sess.handler()
+	if check := access.CredentialCheckFrom(r.Context()); check != nil {
+		done := make(chan struct{})
+		defer close(done)
+		open := h.Open
+		h.Open = func(c *wshub.Client[meta]) {
+			if open != nil {
+				open(c)
+			}
+			go s.recheck(r.Context(), done, check, c)
+		}
+	}
+	_ = s.hub.Serve(r.Context(), conn, h)
+}
+
+// recheck closes c once the credential it connected with is gone. A failed
+// check for another reason (the database briefly unreachable) keeps the
+// connection: the next tick tries again.
+func (s *Service) recheck(ctx context.Context, done <-chan struct{}, check access.CredentialCheck, c *wshub.Client[meta]) {
+	t := time.NewTicker(s.cfg.RecheckEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := check(ctx)
+		switch {
+		case err == nil:
+		case errors.Is(err, apperr.ErrUnauthorized):
+			s.log.Debug("live: credential ended, closing", slog.Any("err", err))
+			c.Close(websocket.StatusPolicyViolation, "session ended: log in again")
+			return
+		default:
+			s.log.Warn("live: re-check credential", slog.Any("err", err))
+		}
+	}
 }

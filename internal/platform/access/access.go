@@ -189,6 +189,29 @@ func With(ctx context.Context, p *Principal) context.Context {
 	return context.WithValue(ctx, ctxKey{}, p)
 }
 
+// CredentialCheck tells whether the credential a principal authenticated
+// with still holds: the session not logged out, idle or expired, the token
+// not revoked, the user not disabled. It returns an error of kind
+// ErrUnauthorized once the credential is gone. A request is checked when it
+// arrives; a connection that outlives its request (the live WebSocket) calls
+// the check now and then, so logging out ends it too.
+type CredentialCheck func(ctx context.Context) error
+
+type credentialKey struct{}
+
+// WithCredentialCheck returns ctx carrying check, set by the authenticating
+// middleware next to the principal.
+func WithCredentialCheck(ctx context.Context, check CredentialCheck) context.Context {
+	return context.WithValue(ctx, credentialKey{}, check)
+}
+
+// CredentialCheckFrom returns the check in ctx, or nil (anonymous requests,
+// principals that cannot lapse such as tests' fixed principals).
+func CredentialCheckFrom(ctx context.Context) CredentialCheck {
+	c, _ := ctx.Value(credentialKey{}).(CredentialCheck)
+	return c
+}
+
 // From returns the principal in ctx, or nil when the request is anonymous.
 func From(ctx context.Context) *Principal {
 	p, _ := ctx.Value(ctxKey{}).(*Principal)
