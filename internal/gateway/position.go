@@ -50,6 +50,10 @@ type Position struct {
 	// BlindArea marks a record re-sent after a coverage gap (0x0704 type 1):
 	// history, never a live position.
 	BlindArea bool
+	// UndatedDevice marks a report whose own time did not parse (not BCD,
+	// no such date): DeviceTime then holds the receive time, so consumers
+	// can place the point but must not count it as a good report.
+	UndatedDevice bool
 	// Version is the terminal's protocol version (see ProtocolVersion).
 	Version ProtocolVersion
 }
@@ -109,7 +113,8 @@ func Partition(vehicleID int64, n int) int {
 //
 //	magic 'P', format version 1, base time (uvarint unix ms),
 //	then records until the end of the message, each:
-//	  flags B (bit0 blind area, bits 1-2 protocol version, bit3 extra present),
+//	  flags B (bit0 blind area, bits 1-2 protocol version, bit3 extra present,
+//	  bit4 undated device time),
 //	  has B (Items), vehicle id uvarint, phone (uvarint length + bytes),
 //	  receive time (zigzag varint ms relative to base),
 //	  device time (zigzag varint ms relative to the receive time),
@@ -162,6 +167,9 @@ func (e *BatchEncoder) Append(p *Position) {
 	flags |= byte(p.Version&3) << 1
 	if len(p.Extra) > 0 {
 		flags |= 1 << 3
+	}
+	if p.UndatedDevice {
+		flags |= 1 << 4
 	}
 	b := append(e.buf, flags, byte(p.Has))
 	b = binary.AppendUvarint(b, uint64(p.VehicleID))
@@ -233,10 +241,11 @@ func DecodePositions(data []byte, dst []Position) ([]Position, error) {
 		var p Position
 		flags := r.Byte()
 		p.Has = Items(r.Byte())
-		if flags&^0x0f != 0 || p.Has&^(HasMileage|HasFuel|HasTachoSpeed|HasSignal|HasSatellites) != 0 {
+		if flags&^0x1f != 0 || p.Has&^(HasMileage|HasFuel|HasTachoSpeed|HasSignal|HasSatellites) != 0 {
 			return dst, fmt.Errorf("%w: unknown flags", ErrBadBatch)
 		}
 		p.BlindArea = flags&1 != 0
+		p.UndatedDevice = flags&(1<<4) != 0
 		p.Version = ProtocolVersion(flags>>1) & 3
 		p.VehicleID = int64(r.Uvarint())
 		p.Phone = string(r.bytes())

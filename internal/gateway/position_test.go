@@ -19,7 +19,7 @@ func samplePositions() []Position {
 		},
 		{
 			VehicleID: 7, Phone: "1", DeviceTime: recv.Add(-3 * time.Hour), ReceiveTime: recv.Add(2 * time.Millisecond),
-			Lat: -33868800, Lon: -151209300, BlindArea: true, Version: V2011, Has: HasTachoSpeed, TachoSpeed: 600,
+			Lat: -33868800, Lon: -151209300, BlindArea: true, UndatedDevice: true, Version: V2011, Has: HasTachoSpeed, TachoSpeed: 600,
 		},
 		{VehicleID: 1 << 40, Phone: "", DeviceTime: recv, ReceiveTime: recv, Alarm: 0xffffffff, Status: 0xffffffff, Speed: 0xffff, Altitude: -5},
 	}
@@ -70,7 +70,7 @@ func TestPositionBatchRejectsGarbage(t *testing.T) {
 		{"bad magic", []byte{'X', 1, 0}},
 		{"unknown version", []byte{'P', 9, 0}},
 		{"truncated", good[:len(good)-3]},
-		{"unknown flags", append(AppendPositions(nil, nil), 0xf0, 0)},
+		{"unknown flags", append(AppendPositions(nil, nil), 0xe0, 0)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := DecodePositions(tc.data, nil); !errors.Is(err, ErrBadBatch) {

@@ -428,9 +428,9 @@ func (s *session) toPosition(p *Position, m *jt808.Location, now time.Time, blin
 	s.mu.Unlock()
 	p.ReceiveTime = now
 	if t, err := m.Time.Time(); err == nil {
-		p.DeviceTime = t
+		p.DeviceTime, p.UndatedDevice = t, false
 	} else {
-		p.DeviceTime = now
+		p.DeviceTime, p.UndatedDevice = now, true
 	}
 	p.Lat, p.Lon = m.Lat, m.Lon
 	p.Speed, p.Heading, p.Altitude = m.Speed, m.Direction, int32(m.Altitude)

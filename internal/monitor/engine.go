@@ -296,7 +296,9 @@ func (e *Engine) Process(p *gateway.Position, info *VehicleInfo, out []change) [
 	// Data quality first: an invalid point is never used live.
 	q := rp.Quality
 	speedKmh := float64(p.Speed) / 10
-	valid := (!q.RequireFix || jt808.Status(p.Status).Fixed()) &&
+	// An undated report (its time did not parse) cannot be placed on the
+	// device clock every rule runs on: it is an invalid report.
+	valid := !p.UndatedDevice && (!q.RequireFix || jt808.Status(p.Status).Fixed()) &&
 		lat >= chinaMinLat && lat <= chinaMaxLat && lon >= chinaMinLon && lon <= chinaMaxLon &&
 		speedKmh <= q.MaxValidSpeedKmh && p.Heading < 360
 	history := p.BlindArea || dev <= st.LastDev
@@ -419,7 +421,7 @@ func (e *Engine) accept(x *ev, p *gateway.Position, info *VehicleInfo, rules *co
 	var seen [8]int64
 	inside := seen[:0]
 	ix.searchCached(&st.fc, x.lat, x.lon, func(f *fence) {
-		if f.g.Purpose == PurposeCharterArea || !f.appliesTo(info) || !f.active(minute, weekday) {
+		if !engineFence(f.g.Purpose) || !f.appliesTo(info) || !f.active(minute, weekday) {
 			return
 		}
 		inside = append(inside, f.g.ID)

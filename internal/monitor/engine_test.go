@@ -213,3 +213,22 @@ func jumpSpeed(a, b gateway.Position) float64 {
 func haversine(a, b gateway.Position) float64 {
 	return distanceMicro(a.Lat, a.Lon, b.Lat, b.Lon)
 }
+
+// TestUndatedReport: a report whose own time does not parse is dated on
+// receipt by the gateway and flagged; the engine counts it as received but
+// not qualified and uses it for no rule.
+func TestUndatedReport(t *testing.T) {
+	info := &VehicleInfo{ID: 1, Plate: "川A12345", Category: registry.CategoryTruck, Region: "510104"}
+	ps := track(1, at(10, 0), 30*time.Second, seg{dur: 3 * time.Minute, speed: 50})
+	ps[3].UndatedDevice = true
+	ps[3].Speed = 1500 // 150 km/h: would be an overspeed if it were used
+	e := NewEngine(nil, nil, nil, civil.CST)
+	want := []got{{Rule: RuleInvalidPosition, Start: "10:01:30", End: "10:02:00"}}
+	if diff := cmp.Diff(want, runEngine(e, info, ps)); diff != "" {
+		t.Errorf("alarms (-want +got):\n%s", diff)
+	}
+	st := e.state(1)
+	if st.Received != int64(len(ps)) || st.Qualified != int64(len(ps)-1) {
+		t.Errorf("received %d qualified %d, want %d and %d", st.Received, st.Qualified, len(ps), len(ps)-1)
+	}
+}
