@@ -134,9 +134,10 @@ func optional(v *float64) any {
 	return *v
 }
 
-// registerAssessment adds the platform-check, indicator and webhook
-// operations.
+// registerAssessment adds the platform-check, indicator, dashboard and
+// webhook operations.
 func registerAssessment(api huma.API, s *Service) {
+	registerDashboard(api, s)
 	checkTags := []string{"Platform checks"}
 	huma.Register(api, huma.Operation{OperationID: "send-platform-check", Method: http.MethodPost, Path: "/platform-checks",
 		Summary: "Send a platform check (查岗)", Description: "Asks one enterprise (operator_id) or every active enterprise of a region a question it must answer within the time limit.",
