@@ -24,7 +24,20 @@ const (
 	PurposeWatch       = "watch"        // enter/exit events, dwell limit, area speed limit
 	PurposeForbidden   = "forbidden"    // must not be inside (e.g. hazmat-restricted area)
 	PurposeCharterArea = "charter_area" // approved area of a charter bus: must stay inside
+	// Zones of the hazardous goods cross-checks, evaluated by the waybill
+	// module (not by the engine, which would otherwise raise a second,
+	// generic alarm for the same fact): an area closed to hazmat vehicles
+	// (危险货物运输车辆禁行区) and a sensitive area (敏感区域: schools,
+	// water sources, dense housing) where a hazmat vehicle must not stop long.
+	PurposeHazmatForbidden = "hazmat_forbidden"
+	PurposeSensitive       = "sensitive"
 )
+
+// engineFence reports whether the engine evaluates fences of a purpose
+// itself for every vehicle (the others are areas of other rules).
+func engineFence(purpose string) bool {
+	return purpose == PurposeWatch || purpose == PurposeForbidden
+}
 
 // TimeWindow restricts a geofence to a daily window (local time) and
 // weekdays; empty Start/End means all day, empty Days every day.
@@ -38,7 +51,7 @@ type TimeWindow struct {
 type GeofenceFields struct {
 	Name    string `json:"name" minLength:"1" maxLength:"100"`
 	Kind    string `json:"kind" enum:"polygon,circle,corridor"`
-	Purpose string `json:"purpose" enum:"watch,forbidden,charter_area"`
+	Purpose string `json:"purpose" enum:"watch,forbidden,charter_area,hazmat_forbidden,sensitive" doc:"hazmat_forbidden and sensitive zones are checked by the e-waybill cross-checks (hazmat vehicles only)"`
 	// Coordinates: the polygon ring or the corridor centre line, [lon, lat]
 	// WGS-84; Center and RadiusM: the circle; WidthM: the corridor.
 	Coordinates [][]float64 `json:"coordinates,omitempty" maxItems:"10000"`
@@ -108,9 +121,9 @@ func (f *GeofenceFields) Validate() error {
 		}
 	}
 	switch f.Purpose {
-	case PurposeWatch, PurposeForbidden, PurposeCharterArea:
+	case PurposeWatch, PurposeForbidden, PurposeCharterArea, PurposeHazmatForbidden, PurposeSensitive:
 	default:
-		inv.Add("purpose", "must be watch, forbidden or charter_area", f.Purpose)
+		inv.Add("purpose", "must be watch, forbidden, charter_area, hazmat_forbidden or sensitive", f.Purpose)
 	}
 	if !region.Valid(f.Region) {
 		inv.Add("region", "unknown GB/T 2260 region code", f.Region)

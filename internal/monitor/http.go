@@ -512,7 +512,7 @@ type AlarmQuery struct {
 	Plate      string    `query:"plate" maxLength:"12"`
 	OperatorID int64     `query:"operator_id" minimum:"0"`
 	Region     string    `query:"region" maxLength:"6"`
-	Rule       string    `query:"rule" enum:"overspeed,fatigue,fatigue_night,fatigue_24h,fatigue_7d,early_morning,route_deviation,out_of_area,fence_enter,fence_exit,fence_forbidden,fence_dwell,offline,drift,invalid_position,clock_skew,sos,terminal_alarm,"`
+	Rule       string    `query:"rule" enum:"overspeed,fatigue,fatigue_night,fatigue_24h,fatigue_7d,early_morning,route_deviation,out_of_area,fence_enter,fence_exit,fence_forbidden,fence_dwell,offline,drift,invalid_position,clock_skew,sos,terminal_alarm,waybill_missing,waybill_route_deviation,waybill_forbidden_zone,waybill_time_window,waybill_sensitive_stop,"`
 	Severity   string    `query:"severity" enum:"critical,major,minor,info,"`
 	State      string    `query:"state" enum:"raised,acknowledged,handled,closed,"`
 	Ongoing    string    `query:"ongoing" enum:"true,false," doc:"only ongoing (true) or ended (false) violations"`

@@ -89,12 +89,21 @@ const (
 	RuleClockSkew       Rule = "clock_skew"       // 终端时间异常
 	RuleSOS             Rule = "sos"              // 紧急报警
 	RuleTerminalAlarm   Rule = "terminal_alarm"   // 终端报警
+
+	// Hazardous goods e-waybill (电子运单) cross-checks, found by the waybill
+	// module and reported through ReportExternal.
+	RuleWaybillMissing        Rule = "waybill_missing"         // 无运单运输
+	RuleWaybillRouteDeviation Rule = "waybill_route_deviation" // 偏离运单路线
+	RuleWaybillForbiddenZone  Rule = "waybill_forbidden_zone"  // 进入危货禁行区
+	RuleWaybillTimeWindow     Rule = "waybill_time_window"     // 超出运单时间窗
+	RuleWaybillSensitiveStop  Rule = "waybill_sensitive_stop"  // 敏感区域停留超时
 )
 
 // Rules lists every rule, for validation and filters.
 var Rules = []Rule{RuleOverspeed, RuleFatigue, RuleFatigueNight, RuleFatigue24h, RuleFatigue7d, RuleEarlyMorning,
 	RuleRouteDeviation, RuleOutOfArea, RuleFenceEnter, RuleFenceExit, RuleFenceForbidden, RuleFenceDwell,
-	RuleOffline, RuleDrift, RuleInvalidPosition, RuleClockSkew, RuleSOS, RuleTerminalAlarm}
+	RuleOffline, RuleDrift, RuleInvalidPosition, RuleClockSkew, RuleSOS, RuleTerminalAlarm,
+	RuleWaybillMissing, RuleWaybillRouteDeviation, RuleWaybillForbiddenZone, RuleWaybillTimeWindow, RuleWaybillSensitiveStop}
 
 // Label returns the rule's Chinese name.
 func (r Rule) Label() string {
@@ -135,6 +144,16 @@ func (r Rule) Label() string {
 		return "紧急报警"
 	case RuleTerminalAlarm:
 		return "终端报警"
+	case RuleWaybillMissing:
+		return "无运单运输"
+	case RuleWaybillRouteDeviation:
+		return "偏离运单路线"
+	case RuleWaybillForbiddenZone:
+		return "进入危货禁行区"
+	case RuleWaybillTimeWindow:
+		return "超出运单时间窗"
+	case RuleWaybillSensitiveStop:
+		return "敏感区域停留超时"
 	}
 	return string(r)
 }
