@@ -75,6 +75,7 @@ type waypoint struct {
 	to      roadnet.Point
 	dwellLo time.Duration
 	dwellHi time.Duration
+	running bool // the stop keeps the engine on (a stop on the way, not parking)
 }
 
 // Track generates the reports of one vehicle: it drives shortest-path trips
@@ -113,8 +114,14 @@ type Track struct {
 
 	trips   int
 	reverse bool
-	home    roadnet.Point
-	areaR   float64
+	// load state: loaded on every other free trip of a goods vehicle; on a
+	// hazmat trip between the end of loading and the end of unloading
+	loaded      bool
+	tripPhase   int
+	loadedFrom  time.Time
+	loadedUntil time.Time
+	home        roadnet.Point
+	areaR       float64
 
 	// terminal behaviour
 	reports     int
@@ -148,6 +155,8 @@ func NewTrack(w *World, v *Vehicle, sc Scenario, seed int64, start time.Time, op
 	// area near the centre, or anywhere.
 	var startPt roadnet.Point
 	switch {
+	case v.Trip != nil:
+		startPt = v.Trip.Loading
 	case v.Route != nil:
 		t.reverse = t.rng.IntN(2) == 1
 		sts := v.Route.Stations
@@ -391,8 +400,9 @@ func (t *Track) stand(seconds float64, parked bool) {
 func (t *Track) arrive(r *roadnet.Router) {
 	if t.legStop.dwellHi > 0 {
 		d := t.durationIn(t.legStop.dwellLo, t.legStop.dwellHi)
+		running := t.legStop.running
 		t.legStop = waypoint{}
-		t.stand(d.Seconds(), true)
+		t.stand(d.Seconds(), !running)
 		// Plan the next leg now, so the stand is followed by driving.
 	}
 	for len(t.legs) > 0 {
@@ -437,10 +447,15 @@ func (t *Track) routeTo(r *roadnet.Router, wp waypoint) bool {
 // planTrip starts the next trip, after the rest the rules (and scenarios)
 // call for.
 func (t *Track) planTrip(r *roadnet.Router) {
+	if t.veh.Trip != nil {
+		t.planHazmat(r)
+		return
+	}
 	if rest := t.restNeeded(); rest.Seconds() > t.dwell {
 		t.stand(rest.Seconds(), true)
 	}
 	t.trips++
+	t.loaded = carriesGoods(t.veh.Category) && t.trips%2 == 0
 	t.factor = t.uniform(t.prof.factorLo, t.prof.factorHi)
 	if t.sc.Has(Overspeed) {
 		t.factor = t.uniform(1.2, 1.35)
@@ -627,6 +642,7 @@ func (t *Track) report(at time.Time) Output {
 	if !t.parked {
 		loc.Status |= 1 // ACC on
 	}
+	loc.Status = withLoad(loc.Status, t.loadState(at))
 	pt := tr.Point
 	if t.sc.Has(Drift) {
 		pt = t.drift(at, pt)

@@ -22,6 +22,9 @@ type Vehicle struct {
 	// Route is the scheduled route (客运班线) the vehicle serves; a vehicle
 	// with a route shuttles along its corridor and stops at its stations.
 	Route *Route `json:"route,omitempty"`
+	// Trip, when set, makes the vehicle drive this one hazmat trip instead
+	// of free trips (see HazmatTrip).
+	Trip *HazmatTrip `json:"trip,omitempty"`
 }
 
 // Route is a scheduled route as the simulator drives it.
