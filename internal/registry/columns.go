@@ -18,7 +18,7 @@ var (
 	operatorStatusLabels = map[OperatorStatus]string{OperatorActive: "营业", OperatorSuspended: "停业", OperatorCancelled: "注销"}
 	categoryLabels       = map[VehicleCategory]string{CategoryCoach: "班线客车", CategoryCharter: "包车客车", CategoryTourism: "旅游客车",
 		CategoryHazmat: "危险货物运输车", CategoryHeavyTruck: "重型货车", CategoryTractor: "半挂牵引车", CategoryTruck: "普通货车",
-		CategoryTaxi: "出租车", CategoryBus: "公交车"}
+		CategoryTaxi: "出租车", CategoryBus: "公交车", CategoryTrailer: "挂车"}
 	vehicleStatusLabels = map[VehicleStatus]string{VehicleInService: "营运", VehicleOutOfService: "停运", VehicleScrapped: "报废"}
 	qualificationLabels = map[QualificationCategory]string{QualPassengerDriver: "道路旅客运输驾驶员", QualFreightDriver: "道路货物运输驾驶员",
 		QualHazmatDriver: "道路危险货物运输驾驶员", QualHazmatLoader: "道路危险货物运输装卸管理人员", QualHazmatEscort: "道路危险货物运输押运人员",

@@ -83,6 +83,10 @@ type OperatorFields struct {
 	ContactPhone        string          `json:"contact_phone,omitempty" maxLength:"20"`
 	Address             string          `json:"address,omitempty" maxLength:"200"`
 	Status              OperatorStatus  `json:"status,omitempty" enum:"active,suspended,cancelled" doc:"营业 active (default), 停业 suspended, 注销 cancelled"`
+	// HazmatClasses is the dangerous-goods part of the licensed scope: a
+	// 危货 licence names the classes or divisions it covers, and the
+	// e-waybill checks every goods line against it.
+	HazmatClasses []string `json:"hazmat_classes,omitempty" uniqueItems:"true" doc:"危险货物经营范围: licensed GB 6944 classes or divisions, e.g. [\"2.1\", \"3\", \"8\"]; a class (\"2\") covers all its divisions"`
 }
 
 // Operator is a transport enterprise (业户).
@@ -135,6 +139,7 @@ const (
 	CategoryTruck      VehicleCategory = "truck"       // 普通货车
 	CategoryTaxi       VehicleCategory = "taxi"        // 出租车
 	CategoryBus        VehicleCategory = "bus"         // 公交车
+	CategoryTrailer    VehicleCategory = "trailer"     // 挂车 (drawn by a tractor; has no terminal)
 )
 
 // Passenger reports whether vehicles of the category carry passengers (and so
@@ -163,7 +168,7 @@ type VehicleFields struct {
 	PlateColor         PlateColor      `json:"plate_color" enum:"1,2,3,4,5,9,93" doc:"JT/T 697.7: 1 蓝 2 黄 3 黑 4 白 5 绿 9 其他 93 黄绿"`
 	VIN                string          `json:"vin" minLength:"17" maxLength:"17" doc:"车辆识别代号 (ISO 3779 check digit validated)"`
 	VehicleType        string          `json:"vehicle_type,omitempty" maxLength:"50" doc:"车辆类型, e.g. 大型普通客车"`
-	Category           VehicleCategory `json:"category" enum:"coach,charter,tourism,hazmat,heavy_truck,tractor,truck,taxi,bus"`
+	Category           VehicleCategory `json:"category" enum:"coach,charter,tourism,hazmat,heavy_truck,tractor,truck,taxi,bus,trailer"`
 	Seats              int             `json:"seats,omitempty" minimum:"0" maximum:"200" doc:"核定载客 (passenger categories)"`
 	RatedLoadKg        int             `json:"rated_load_kg,omitempty" minimum:"0" maximum:"200000" doc:"核定载质量, kg (freight categories)"`
 	Axles              int             `json:"axles,omitempty" minimum:"0" maximum:"12"`
@@ -176,6 +181,9 @@ type VehicleFields struct {
 	TerminalModel      string          `json:"terminal_model,omitempty" maxLength:"30"`
 	TerminalMaker      string          `json:"terminal_maker,omitempty" maxLength:"30" doc:"terminal manufacturer ID"`
 	Status             VehicleStatus   `json:"status,omitempty" enum:"in_service,out_of_service,scrapped" doc:"营运 in_service (default), 停运, 报废"`
+	// HazmatClasses says what a dangerous-goods vehicle (or trailer) is
+	// approved to carry; empty means it is not approved for dangerous goods.
+	HazmatClasses []string `json:"hazmat_classes,omitempty" uniqueItems:"true" doc:"GB 6944 classes or divisions the vehicle is approved to carry (危货车辆/罐体适装类别), e.g. [\"3\"]; a class covers all its divisions"`
 }
 
 // Vehicle is a road transport vehicle.

@@ -298,6 +298,20 @@ func (j jsonCol) Scan(src any) error {
 	return fmt.Errorf("registry: cannot scan %T as JSON", src)
 }
 
+// jsonList stores a list as JSON text, nil as "[]" (the column is NOT NULL).
+type jsonList struct{ v []string }
+
+func (j jsonList) Value() (driver.Value, error) {
+	if j.v == nil {
+		return "[]", nil
+	}
+	b, err := json.Marshal(j.v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
 // optID stores 0 as NULL, for optional references to an operator.
 type optID struct{ p *int64 }
 
@@ -348,14 +362,14 @@ var operators = &table[Operator]{
 	entity: "operator",
 	name:   "registry_operators",
 	cols: []string{"name", "credit_code", "region", "scopes", "licence_no", "licence_issued", "licence_valid_until",
-		"legal_representative", "contact_person", "contact_phone", "address", "status"},
+		"legal_representative", "contact_person", "contact_phone", "address", "status", "hazmat_classes"},
 	args: func(v *Operator) []any {
 		return []any{v.Name, v.CreditCode, v.Region, jsonCol{v.Scopes}, v.LicenceNo, v.LicenceIssued, v.LicenceValidUntil,
-			v.LegalRepresentative, v.ContactPerson, v.ContactPhone, v.Address, string(v.Status)}
+			v.LegalRepresentative, v.ContactPerson, v.ContactPhone, v.Address, string(v.Status), jsonList{v.HazmatClasses}}
 	},
 	dest: func(v *Operator) []any {
 		return []any{&v.Name, &v.CreditCode, &v.Region, jsonCol{&v.Scopes}, &v.LicenceNo, &v.LicenceIssued, &v.LicenceValidUntil,
-			&v.LegalRepresentative, &v.ContactPerson, &v.ContactPhone, &v.Address, &v.Status}
+			&v.LegalRepresentative, &v.ContactPerson, &v.ContactPhone, &v.Address, &v.Status, jsonCol{&v.HazmatClasses}}
 	},
 	meta:        func(v *Operator) *Meta { return &v.Meta },
 	owner:       func(v *Operator) (string, int64) { return v.Region, v.ID },
@@ -372,16 +386,16 @@ var vehicles = &table[Vehicle]{
 	name:   "registry_vehicles",
 	cols: []string{"plate", "plate_color", "vin", "vehicle_type", "category", "seats", "rated_load_kg", "axles",
 		"operator_id", "region", "transport_cert_no", "transport_cert_valid_until", "terminal_phone", "terminal_id",
-		"terminal_model", "terminal_maker", "status"},
+		"terminal_model", "terminal_maker", "status", "hazmat_classes"},
 	args: func(v *Vehicle) []any {
 		return []any{v.Plate, int(v.PlateColor), v.VIN, v.VehicleType, string(v.Category), v.Seats, v.RatedLoadKg, v.Axles,
 			v.OperatorID, v.Region, v.TransportCertNo, v.TransportCertUntil, optText{&v.TerminalPhone}, v.TerminalID,
-			v.TerminalModel, v.TerminalMaker, string(v.Status)}
+			v.TerminalModel, v.TerminalMaker, string(v.Status), jsonList{v.HazmatClasses}}
 	},
 	dest: func(v *Vehicle) []any {
 		return []any{&v.Plate, &v.PlateColor, &v.VIN, &v.VehicleType, &v.Category, &v.Seats, &v.RatedLoadKg, &v.Axles,
 			&v.OperatorID, &v.Region, &v.TransportCertNo, &v.TransportCertUntil, optText{&v.TerminalPhone}, &v.TerminalID,
-			&v.TerminalModel, &v.TerminalMaker, &v.Status}
+			&v.TerminalModel, &v.TerminalMaker, &v.Status, jsonCol{&v.HazmatClasses}}
 	},
 	meta:        func(v *Vehicle) *Meta { return &v.Meta },
 	owner:       func(v *Vehicle) (string, int64) { return v.Region, v.OperatorID },

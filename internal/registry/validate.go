@@ -22,7 +22,7 @@ var (
 		ScopeTaxi, ScopeBus, ScopeRideHailing, ScopeMaintenance, ScopeTraining}
 	operatorStatuses  = []OperatorStatus{OperatorActive, OperatorSuspended, OperatorCancelled}
 	vehicleCategories = []VehicleCategory{CategoryCoach, CategoryCharter, CategoryTourism, CategoryHazmat, CategoryHeavyTruck,
-		CategoryTractor, CategoryTruck, CategoryTaxi, CategoryBus}
+		CategoryTractor, CategoryTruck, CategoryTaxi, CategoryBus, CategoryTrailer}
 	vehicleStatuses = []VehicleStatus{VehicleInService, VehicleOutOfService, VehicleScrapped}
 	qualifications  = []QualificationCategory{QualPassengerDriver, QualFreightDriver, QualHazmatDriver, QualHazmatLoader,
 		QualHazmatEscort, QualTaxiDriver, QualRideHailingDriver, QualMaintenanceTechnic}
@@ -80,6 +80,34 @@ func normalizeOperator(v *OperatorFields) {
 	if v.Scopes == nil {
 		v.Scopes = []BusinessScope{}
 	}
+	v.HazmatClasses = normalizeHazmatClasses(v.HazmatClasses)
+}
+
+// HazmatClassCodes are the GB 6944-2012 classes and divisions a licence or a
+// vehicle approval may name. A whole class ("2") covers its divisions.
+var HazmatClassCodes = []string{"1", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "2", "2.1", "2.2", "2.3", "3",
+	"4", "4.1", "4.2", "4.3", "5", "5.1", "5.2", "6", "6.1", "6.2", "7", "8", "9"}
+
+func normalizeHazmatClasses(cs []string) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, strings.TrimSpace(c))
+	}
+	return out
+}
+
+func checkHazmatClasses(inv *apperr.Invalid, cs []string) {
+	seen := map[string]bool{}
+	for i, c := range cs {
+		field := fmt.Sprintf("hazmat_classes[%d]", i)
+		if !slices.Contains(HazmatClassCodes, c) {
+			inv.Add(field, "不是GB 6944危险货物类别或项别 (not a GB 6944 class or division, e.g. 2.1, 3, 8)", c)
+		}
+		if seen[c] {
+			inv.Add(field, "重复 (listed twice)", c)
+		}
+		seen[c] = true
+	}
 }
 
 // ValidateOperator normalises v and collects its problems in inv.
@@ -101,6 +129,7 @@ func ValidateOperator(v *OperatorFields, inv *apperr.Invalid) {
 		seen[sc] = true
 	}
 	checkEnum(inv, "status", v.Status, operatorStatuses)
+	checkHazmatClasses(inv, v.HazmatClasses)
 	checkPhone(inv, "contact_phone", v.ContactPhone)
 	if !v.LicenceIssued.IsZero() && !v.LicenceValidUntil.IsZero() && v.LicenceValidUntil.Before(v.LicenceIssued) {
 		inv.Add("licence_valid_until", "有效期止早于发证日期 (ends before the issue date)", v.LicenceValidUntil.String())
@@ -120,6 +149,7 @@ func normalizeVehicle(v *VehicleFields) {
 	if v.Status == "" {
 		v.Status = VehicleInService
 	}
+	v.HazmatClasses = normalizeHazmatClasses(v.HazmatClasses)
 }
 
 // ValidateVehicle normalises v and collects its problems in inv.
@@ -140,10 +170,11 @@ func ValidateVehicle(v *VehicleFields, inv *apperr.Invalid) {
 	}
 	checkEnum(inv, "category", v.Category, vehicleCategories)
 	checkEnum(inv, "status", v.Status, vehicleStatuses)
+	checkHazmatClasses(inv, v.HazmatClasses)
 	if v.Category.Passenger() && v.Seats <= 0 {
 		inv.Add("seats", "客车须填写核定载客人数 (passenger vehicles state their seats)", v.Seats)
 	}
-	if (v.Category == CategoryHazmat || v.Category == CategoryHeavyTruck || v.Category == CategoryTruck) && v.RatedLoadKg <= 0 {
+	if (v.Category == CategoryHazmat || v.Category == CategoryHeavyTruck || v.Category == CategoryTruck || v.Category == CategoryTrailer) && v.RatedLoadKg <= 0 {
 		inv.Add("rated_load_kg", "货车须填写核定载质量 (freight vehicles state their rated load)", v.RatedLoadKg)
 	}
 	if v.Seats < 0 || v.Seats > 200 {
