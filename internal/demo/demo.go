@@ -58,9 +58,11 @@ type Dataset struct {
 	Users         []User
 }
 
-// Vehicle is a demo vehicle and the operator it belongs to.
+// Vehicle is a demo vehicle, the operator it belongs to and its main
+// driver (主驾驶员: index into Practitioners, -1 for none).
 type Vehicle struct {
 	Operator int
+	Driver   int
 	registry.VehicleFields
 }
 

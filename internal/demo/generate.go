@@ -222,7 +222,7 @@ func (g *gen) vehicles(ops []registry.OperatorFields) []Vehicle {
 				if n == 150 || n == 277 {
 					v.Status = registry.VehicleOutOfService
 				}
-				out = append(out, Vehicle{Operator: oi, VehicleFields: v})
+				out = append(out, Vehicle{Operator: oi, Driver: -1, VehicleFields: v})
 				n++
 			}
 		}
@@ -284,6 +284,7 @@ func (g *gen) practitioners(vehicles []Vehicle) []Practitioner {
 	}
 	for i, v := range vehicles {
 		q := qualification(v.Category)
+		vehicles[i].Driver = len(out) // the first driver hired for a vehicle drives it
 		add(v.Operator, v.Region, q, 12)
 		switch {
 		case v.Category == registry.CategoryHazmat: // every tanker has an escort (押运员)

@@ -66,10 +66,11 @@ func Seed(ctx context.Context, svc *registry.Service, ds Dataset) error {
 		}
 		vehIDs[i] = id
 	}
-	for _, p := range ds.Practitioners {
+	prIDs := make([]int64, len(ds.Practitioners))
+	for i, p := range ds.Practitioners {
 		in := p.PractitionerFields
 		in.OperatorID = opID(p.Operator)
-		_, err := findOrCreate(in.IDNumber,
+		id, err := findOrCreate(in.IDNumber,
 			func(f registry.Filter) ([]registry.Practitioner, int, error) { return svc.Practitioners(ctx, f) },
 			func(o registry.Practitioner) (string, int64) { return o.IDNumber, o.ID },
 			func() (int64, error) {
@@ -81,6 +82,26 @@ func Seed(ctx context.Context, svc *registry.Service, ds Dataset) error {
 			})
 		if err != nil {
 			return fmt.Errorf("demo: practitioner %s: %w", in.Name, err)
+		}
+		prIDs[i] = id
+	}
+	// Main drivers are assigned once both exist; a vehicle that already has
+	// one keeps it.
+	for i, v := range ds.Vehicles {
+		if v.Driver < 0 {
+			continue
+		}
+		cur, err := svc.Vehicle(ctx, vehIDs[i])
+		if err != nil {
+			return fmt.Errorf("demo: vehicle %s: %w", v.Plate, err)
+		}
+		if cur.DriverID != 0 {
+			continue
+		}
+		in := cur.VehicleFields
+		in.DriverID = prIDs[v.Driver]
+		if _, err := svc.UpdateVehicle(ctx, cur.ID, cur.Version, in); err != nil {
+			return fmt.Errorf("demo: driver of vehicle %s: %w", v.Plate, err)
 		}
 	}
 	stIDs := make([]int64, len(ds.Stations))

@@ -199,6 +199,11 @@ var vehicleImport = &importer[Vehicle]{
 	keysOf: func(v *Vehicle) []string {
 		return []string{v.Plate + "|" + strconv.Itoa(int(v.PlateColor)), v.VIN, v.TerminalPhone}
 	},
+	carry: func(old, v *Vehicle) {
+		if v.OperatorID == old.OperatorID {
+			v.DriverID = old.DriverID
+		}
+	},
 }
 
 var practitionerImport = &importer[Practitioner]{

@@ -40,6 +40,7 @@ var vehicleKind = &kind[Vehicle]{
 	validate: func(v *Vehicle, inv *apperr.Invalid) { ValidateVehicle(&v.VehicleFields, inv) },
 	refs: func(ctx context.Context, tx *sqldb.Tx, scope access.Scope, v *Vehicle, inv *apperr.Invalid) error {
 		checkOperatorRef(ctx, tx, scope, "operator_id", v.OperatorID, inv)
+		checkDriverRef(ctx, tx, v, inv)
 		if err := checkUnique(ctx, tx, "registry_vehicles", "plate", fmt.Sprintf("%s (%s)", v.Plate, v.PlateColor.Label()), v.ID,
 			"plate = $1 AND plate_color = $2", v.Plate, int(v.PlateColor)); err != nil {
 			return err
@@ -58,6 +59,28 @@ var vehicleKind = &kind[Vehicle]{
 	summary: func(v *Vehicle) string { return v.Plate + " " + v.VIN },
 }
 
+// driverQualifications are the qualifications that let a practitioner be a
+// vehicle's main driver; loaders, escorts and mechanics cannot.
+var driverQualifications = map[QualificationCategory]bool{QualPassengerDriver: true, QualFreightDriver: true,
+	QualHazmatDriver: true, QualTaxiDriver: true, QualRideHailingDriver: true}
+
+// checkDriverRef checks that the vehicle's main driver is a practitioner of
+// the same operator with a driver qualification.
+func checkDriverRef(ctx context.Context, q sqldb.Querier, v *Vehicle, inv *apperr.Invalid) {
+	if v.DriverID == 0 {
+		return
+	}
+	var op sql.NullInt64
+	var cat QualificationCategory
+	err := q.QueryRowContext(ctx, "SELECT operator_id, category FROM registry_practitioners WHERE id = $1", v.DriverID).Scan(&op, &cat)
+	switch {
+	case err != nil || op.Int64 != v.OperatorID:
+		inv.Add("driver_id", "驾驶员不属于该业户 (no such practitioner of the vehicle's operator)", v.DriverID)
+	case !driverQualifications[cat]:
+		inv.Add("driver_id", "该从业人员没有驾驶员从业资格 (the practitioner holds no driver qualification)", v.DriverID)
+	}
+}
+
 var practitionerKind = &kind[Practitioner]{
 	t: practitioners,
 	validate: func(v *Practitioner, inv *apperr.Invalid) {
@@ -66,6 +89,9 @@ var practitionerKind = &kind[Practitioner]{
 	refs: func(ctx context.Context, tx *sqldb.Tx, scope access.Scope, v *Practitioner, inv *apperr.Invalid) error {
 		checkOperatorRef(ctx, tx, scope, "operator_id", v.OperatorID, inv)
 		return checkUnique(ctx, tx, "registry_practitioners", "id_number", MaskIDNumber(v.IDNumber), v.ID, "id_number = $1", v.IDNumber)
+	},
+	inUse: func(ctx context.Context, q sqldb.Querier, v *Practitioner) error {
+		return countRefs(ctx, q, "vehicles (主驾驶员)", "SELECT COUNT(*) FROM registry_vehicles WHERE driver_id = $1", v.ID)
 	},
 	summary: func(v *Practitioner) string { return v.Name + " " + MaskIDNumber(v.IDNumber) },
 	mask:    func(v *Practitioner) { v.IDNumber = MaskIDNumber(v.IDNumber) },

@@ -184,6 +184,10 @@ type VehicleFields struct {
 	// HazmatClasses says what a dangerous-goods vehicle (or trailer) is
 	// approved to carry; empty means it is not approved for dangerous goods.
 	HazmatClasses []string `json:"hazmat_classes,omitempty" uniqueItems:"true" doc:"GB 6944 classes or divisions the vehicle is approved to carry (危货车辆/罐体适装类别), e.g. [\"3\"]; a class covers all its divisions"`
+	// DriverID names the vehicle's main driver (主驾驶员) so the monitoring
+	// console can say who is at the wheel without a terminal that reports
+	// driver identification (0x0702).
+	DriverID int64 `json:"driver_id,omitempty" minimum:"0" doc:"主驾驶员: id of a practitioner of the vehicle's operator holding a driver qualification (0: none)"`
 }
 
 // Vehicle is a road transport vehicle.

@@ -386,16 +386,16 @@ var vehicles = &table[Vehicle]{
 	name:   "registry_vehicles",
 	cols: []string{"plate", "plate_color", "vin", "vehicle_type", "category", "seats", "rated_load_kg", "axles",
 		"operator_id", "region", "transport_cert_no", "transport_cert_valid_until", "terminal_phone", "terminal_id",
-		"terminal_model", "terminal_maker", "status", "hazmat_classes"},
+		"terminal_model", "terminal_maker", "status", "driver_id", "hazmat_classes"},
 	args: func(v *Vehicle) []any {
 		return []any{v.Plate, int(v.PlateColor), v.VIN, v.VehicleType, string(v.Category), v.Seats, v.RatedLoadKg, v.Axles,
 			v.OperatorID, v.Region, v.TransportCertNo, v.TransportCertUntil, optText{&v.TerminalPhone}, v.TerminalID,
-			v.TerminalModel, v.TerminalMaker, string(v.Status), jsonList{v.HazmatClasses}}
+			v.TerminalModel, v.TerminalMaker, string(v.Status), optID{&v.DriverID}, jsonList{v.HazmatClasses}}
 	},
 	dest: func(v *Vehicle) []any {
 		return []any{&v.Plate, &v.PlateColor, &v.VIN, &v.VehicleType, &v.Category, &v.Seats, &v.RatedLoadKg, &v.Axles,
 			&v.OperatorID, &v.Region, &v.TransportCertNo, &v.TransportCertUntil, optText{&v.TerminalPhone}, &v.TerminalID,
-			&v.TerminalModel, &v.TerminalMaker, &v.Status, jsonCol{&v.HazmatClasses}}
+			&v.TerminalModel, &v.TerminalMaker, &v.Status, optID{&v.DriverID}, jsonCol{&v.HazmatClasses}}
 	},
 	meta:        func(v *Vehicle) *Meta { return &v.Meta },
 	owner:       func(v *Vehicle) (string, int64) { return v.Region, v.OperatorID },

@@ -46,6 +46,9 @@ type importer[T any] struct {
 	keyQuery string
 	keyNames []string
 	keysOf   func(v *T) []string
+	// carry, when set, copies onto an imported row what the sheet has no
+	// column for, from the record the row updates (a vehicle's driver).
+	carry func(old, v *T)
 }
 
 // operatorIndex resolves the operator column of imports (a credit code or a
@@ -363,6 +366,9 @@ func (im *importer[T]) write(ctx context.Context, tx *sqldb.Tx, ins *sql.Stmt, p
 			return err
 		}
 		*t.meta(pr.v) = *t.meta(old)
+		if im.carry != nil {
+			im.carry(old, pr.v)
+		}
 		return im.k.updateTx(ctx, tx, old, pr.v, audit.ActionImport, now)
 	}
 	m := t.meta(pr.v)
