@@ -19,3 +19,8 @@ var chengdu = sync.OnceValues(func() (*Graph, error) {
 // shared: a Graph is immutable. Other modules reach the demo network through
 // this function rather than the chengduosm package.
 func Chengdu() (*Graph, error) { return chengdu() }
+
+// ChengduOSM returns the embedded extract itself, gzip-compressed OSM XML,
+// for readers that need more of the map than the road graph (the basemap
+// reads it with ReadElements). The slice is shared: do not modify it.
+func ChengduOSM() []byte { return chengduosm.Compressed() }

@@ -40,6 +40,24 @@ type Config struct {
 	// TrackRetention is how long positions are kept in the track store
 	// (platforms must keep them at least six months).
 	TrackRetention time.Duration `yaml:"track_retention"`
+	Basemap        Basemap       `yaml:"basemap"`
+}
+
+// Basemap configures the console's map (see docs/basemap.md).
+type Basemap struct {
+	// OSM is the OpenStreetMap extract (.osm, .osm.gz or .osm.pbf) the
+	// vector tiles are cut from; empty means the embedded central-Chengdu
+	// extract.
+	OSM string `yaml:"osm"`
+	// TilesURL is an external raster tile URL template ({z}, {x}, {y})
+	// drawn instead of the self-hosted tiles, e.g. 天地图; empty (the
+	// default) keeps every map request on this server.
+	TilesURL string `yaml:"tiles_url"`
+	// TilesDatum is the datum of the external tiles: wgs84 or gcj02 (the
+	// console then shifts its WGS-84 data to GCJ-02 for display).
+	TilesDatum string `yaml:"tiles_datum"`
+	// TilesAttribution is the credit the external tiles' provider requires.
+	TilesAttribution string `yaml:"tiles_attribution"`
 }
 
 // HTTP configures the API and console listener.
@@ -120,6 +138,7 @@ func Default() Config {
 		Roles:   []string{"all"},
 		// Platforms must keep positions at least six months.
 		TrackRetention: 190 * 24 * time.Hour,
+		Basemap:        Basemap{TilesDatum: "wgs84"},
 	}
 }
 
@@ -168,6 +187,10 @@ func (c *Config) settings() []setting {
 		{name: "roles", usage: "comma-separated roles of this process: all, api, gateway, monitor, tracks", value: (*listValue)(&c.Roles)},
 		{name: "demo", usage: "seed the Chengdu demo dataset on first start", value: (*boolValue)(&c.Demo)},
 		{name: "track-retention", usage: "how long the track store keeps positions, e.g. 4560h (190 days)", value: (*durationValue)(&c.TrackRetention)},
+		{name: "basemap-osm", usage: "OpenStreetMap file (.osm, .osm.gz, .osm.pbf) the map tiles are cut from (default: the embedded Chengdu extract)", value: (*stringValue)(&c.Basemap.OSM)},
+		{name: "basemap-tiles-url", usage: "external raster tile URL template with {z}/{x}/{y} shown instead of the self-hosted map (default: none)", value: (*stringValue)(&c.Basemap.TilesURL)},
+		{name: "basemap-tiles-datum", usage: "datum of the external tiles: wgs84 or gcj02", value: (*stringValue)(&c.Basemap.TilesDatum)},
+		{name: "basemap-tiles-attribution", usage: "attribution the external tile provider requires", value: (*stringValue)(&c.Basemap.TilesAttribution)},
 	}
 }
 
@@ -286,6 +309,23 @@ func (c Config) Validate() error {
 	}
 	if c.TrackRetention < 24*time.Hour {
 		bad("track-retention", "%s is less than a day", c.TrackRetention)
+	}
+	if c.Basemap.TilesDatum != "wgs84" && c.Basemap.TilesDatum != "gcj02" {
+		bad("basemap-tiles-datum", "%q is not wgs84 or gcj02", c.Basemap.TilesDatum)
+	}
+	if c.Basemap.TilesURL != "" {
+		u, err := url.Parse(c.Basemap.TilesURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("basemap-tiles-url", "%q is not an http(s) URL", c.Basemap.TilesURL)
+		} else if !strings.Contains(c.Basemap.TilesURL, "{z}") || !strings.Contains(c.Basemap.TilesURL, "{x}") ||
+			!(strings.Contains(c.Basemap.TilesURL, "{y}") || strings.Contains(c.Basemap.TilesURL, "{-y}")) {
+			bad("basemap-tiles-url", "must contain {z}, {x} and {y}")
+		}
+	}
+	if c.Basemap.OSM != "" {
+		if st, err := os.Stat(c.Basemap.OSM); err != nil || st.IsDir() {
+			bad("basemap-osm", "%q is not a readable file", c.Basemap.OSM)
+		}
 	}
 	if len(c.Roles) == 0 {
 		bad("roles", "must name at least one role")

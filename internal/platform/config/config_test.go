@@ -102,3 +102,37 @@ func TestRedactedHidesSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestBasemapSettings(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "jiaotong.yaml")
+	yamlText := "basemap:\n  tiles_url: https://t0.example.cn/tiles/{z}/{x}/{y}.png\n  tiles_datum: gcj02\n  tiles_attribution: Example\n"
+	if err := os.WriteFile(file, []byte(yamlText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(file, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Basemap.TilesDatum != "gcj02" || c.Basemap.TilesAttribution != "Example" {
+		t.Fatalf("basemap settings %+v", c.Basemap)
+	}
+	if Default().Basemap.TilesURL != "" || Default().Basemap.TilesDatum != "wgs84" {
+		t.Fatalf("default basemap %+v must keep every map request on the platform", Default().Basemap)
+	}
+
+	bad := Default()
+	bad.Basemap = Basemap{TilesURL: "ftp://tiles/{z}", TilesDatum: "bd09", OSM: filepath.Join(t.TempDir(), "missing.osm.pbf")}
+	err = bad.Validate()
+	for _, want := range []string{"basemap-tiles-url", "basemap-tiles-datum", "basemap-osm"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want a problem with %s", err, want)
+		}
+	}
+	bad.Basemap = Basemap{TilesURL: "https://tiles.example.cn/tile.png", TilesDatum: "wgs84"}
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "{z}") {
+		t.Errorf("a tile URL without {z}/{x}/{y} was accepted: %v", err)
+	}
+}
