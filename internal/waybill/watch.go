@@ -252,14 +252,15 @@ type CrossChecks struct {
 	logger *slog.Logger
 
 	// mu guards the state below; one batch is processed at a time.
-	mu        sync.Mutex
-	vehicles  map[int64]*watchState
-	info      map[int64]*cachedVehicle
-	tripCache map[int64]*cachedTrip
-	forbidden *monitor.ZoneSet
-	sensitive *monitor.ZoneSet
-	zonesAt   time.Time
-	now       func() time.Time
+	mu          sync.Mutex
+	stateLoaded bool
+	vehicles    map[int64]*watchState
+	info        map[int64]*cachedVehicle
+	tripCache   map[int64]*cachedTrip
+	forbidden   *monitor.ZoneSet
+	sensitive   *monitor.ZoneSet
+	zonesAt     time.Time
+	now         func() time.Time
 
 	ready    chan struct{}
 	readyOne sync.Once
@@ -302,13 +303,13 @@ func (c *CrossChecks) Ready() <-chan struct{} { return c.ready }
 // saved; a report repeated after a crash carries the same natural key and
 // changes nothing (monitor.ExternalAlarm).
 func (c *CrossChecks) Run(ctx context.Context) error {
-	states, err := loadWatchStates(ctx, c.db)
+	c.mu.Lock()
+	err := c.loadState(ctx)
+	n := len(c.vehicles)
+	c.mu.Unlock()
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	c.vehicles = states
-	c.mu.Unlock()
 	if err := c.bus.WaitStream(ctx, c.cfg.PositionsStream); err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -321,7 +322,7 @@ func (c *CrossChecks) Run(ctx context.Context) error {
 	if c.cfg.ReplayFromStart {
 		cc.DeliverPolicy = bus.DeliverAll
 	}
-	c.logger.Info("waybill: cross-checks starting", slog.Int("vehicles", len(states)))
+	c.logger.Info("waybill: cross-checks starting", slog.Int("vehicles", n))
 	c.readyOne.Do(func() { close(c.ready) })
 	err = c.bus.ConsumeBatch(ctx, cc, c.handleBatch)
 	if err != nil && ctx.Err() == nil {
@@ -348,6 +349,9 @@ func (c *CrossChecks) handleBatch(ctx context.Context, msgs []*bus.Msg) error {
 func (c *CrossChecks) Process(ctx context.Context, ps []gateway.Position) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.loadState(ctx); err != nil {
+		return err
+	}
 	c.reloadZones(ctx)
 	out := &watchOutput{dirty: map[int64]bool{}}
 	for i := range ps {
@@ -366,7 +370,7 @@ func (c *CrossChecks) Process(ctx context.Context, ps []gateway.Position) error 
 	if len(out.dirty) == 0 {
 		return nil
 	}
-	return retry(ctx, c.logger, "save state", func() error { return saveWatchStates(ctx, c.db, c.vehicles, out.dirty) })
+	return retry(ctx, c.logger, "save state", func() error { return saveWatchStates(ctx, c.db, c.vehicles, out.dirty, out.days) })
 }
 
 // retry runs fn until it succeeds or ctx ends: the in-memory state has
@@ -389,6 +393,19 @@ func retry(ctx context.Context, logger *slog.Logger, what string, fn func() erro
 		}
 		delay = min(delay*2, 10*time.Second)
 	}
+}
+
+// loadState reads the saved state once, before the first position.
+func (c *CrossChecks) loadState(ctx context.Context) error {
+	if c.stateLoaded {
+		return nil
+	}
+	states, err := loadWatchStates(ctx, c.db)
+	if err != nil {
+		return err
+	}
+	c.vehicles, c.stateLoaded = states, true
+	return nil
 }
 
 func (c *CrossChecks) reloadZones(ctx context.Context) {
@@ -525,6 +542,16 @@ func (e *episode) alarm(vehicle int64) monitor.ExternalAlarm {
 type watchOutput struct {
 	alarms []monitor.ExternalAlarm
 	dirty  map[int64]bool
+	days   []movementDay // days that ended within the batch
+}
+
+// movementDay is one row of waybill_movement_days.
+type movementDay struct {
+	day                    string
+	vehicle                int64
+	region                 string
+	operator               int64
+	moved, loaded, covered int64
 }
 
 // step is the evaluation of one position of one vehicle.
@@ -611,21 +638,27 @@ func (c *CrossChecks) evaluate(ctx context.Context, p *gateway.Position, info *m
 	if p.BlindArea || dev <= st.LastDev || !status.Fixed() || (p.Lat == 0 && p.Lon == 0) {
 		return
 	}
-	out.dirty[p.VehicleID] = true
 	speed := float64(p.Speed) / 10
 	moving := speed >= c.cfg.MovingKmh
 	loaded := status.Load() != 0
 	trip := c.activeTrip(ctx, p.VehicleID)
 	at := p.DeviceTime
 
+	out.dirty[p.VehicleID] = true
 	// Movement totals of the day, for the interval since the last position
 	// (in the state that held during it).
 	day := at.In(c.cfg.Location).Format(time.DateOnly)
 	if st.Day != day {
+		if st.Day != "" {
+			// The previous day may end inside this batch: keep its totals.
+			out.days = append(out.days, movementDay{day: st.Day, vehicle: p.VehicleID, region: st.Region, operator: st.OperatorID,
+				moved: st.MovedMs, loaded: st.LoadedMs, covered: st.CoveredMs})
+		}
 		st.Day, st.MovedMs, st.LoadedMs, st.CoveredMs = day, 0, 0, 0
 	}
 	st.Region, st.OperatorID = info.Region, info.OperatorID
 	if st.LastDev > 0 && st.Moving {
+		// The interval is booked on the day of its end.
 		dt := min(dev-st.LastDev, int64(c.cfg.MaxGapS)*1000)
 		st.MovedMs += dt
 		if st.Loaded {
@@ -650,7 +683,7 @@ func (c *CrossChecks) evaluate(ctx context.Context, p *gateway.Position, info *m
 	// the vehicle stays loaded without one, stops included.
 	open := func(rule monitor.Rule, subject string) bool { return st.Open[string(rule)+"|"+subject] != nil }
 	x.episode(monitor.RuleWaybillMissing, "", loaded && trip == nil && (moving || open(monitor.RuleWaybillMissing, "")),
-		dev, int64(c.cfg.MissingMinS)*1000, 0, speed, "km/h", nil)
+		dev, int64(c.cfg.MissingMinS)*1000, 0, 0, "", nil)
 
 	if trip != nil {
 		subj := "waybill:" + trip.Number
@@ -686,7 +719,7 @@ func (c *CrossChecks) evaluate(ctx context.Context, p *gateway.Position, info *m
 	// 3. Inside a zone closed to hazmat vehicles (进入危货禁行区), loaded
 	// or not: a tank is not clean when it is empty.
 	for _, z := range c.forbidden.Containing(lat, lon, at, info) {
-		x.episode(monitor.RuleWaybillForbiddenZone, zoneSubject(z), true, dev, 0, 0, speed, "km/h",
+		x.episode(monitor.RuleWaybillForbiddenZone, zoneSubject(z), true, dev, 0, 0, 0, "",
 			map[string]any{"zone_id": z.ID, "zone_name": z.Name})
 	}
 	x.endUnseen(monitor.RuleWaybillForbiddenZone)
@@ -797,8 +830,24 @@ func loadWatchStates(ctx context.Context, db *sqldb.DB) (map[int64]*watchState, 
 
 // saveWatchStates writes the dirty vehicles' state and their day's
 // movement in one transaction.
-func saveWatchStates(ctx context.Context, db *sqldb.DB, states map[int64]*watchState, dirty map[int64]bool) error {
+func saveWatchStates(ctx context.Context, db *sqldb.DB, states map[int64]*watchState, dirty map[int64]bool, ended []movementDay) error {
 	return db.InTx(ctx, func(tx *sqldb.Tx) error {
+		days := ended
+		for id := range dirty {
+			if st := states[id]; st != nil && st.Day != "" {
+				days = append(days, movementDay{day: st.Day, vehicle: id, region: st.Region, operator: st.OperatorID,
+					moved: st.MovedMs, loaded: st.LoadedMs, covered: st.CoveredMs})
+			}
+		}
+		for _, d := range days {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO waybill_movement_days (day, vehicle_id, region, operator_id, moved_ms, loaded_ms, covered_ms)
+				VALUES ($1, $2, $3, $4, $5, $6, $7)
+				ON CONFLICT (day, vehicle_id) DO UPDATE SET region = excluded.region, operator_id = excluded.operator_id,
+				moved_ms = excluded.moved_ms, loaded_ms = excluded.loaded_ms, covered_ms = excluded.covered_ms`,
+				d.day, d.vehicle, d.region, d.operator, d.moved, d.loaded, d.covered); err != nil {
+				return fmt.Errorf("waybill: save movement: %w", err)
+			}
+		}
 		for id := range dirty {
 			st := states[id]
 			if st == nil {
@@ -811,16 +860,6 @@ func saveWatchStates(ctx context.Context, db *sqldb.DB, states map[int64]*watchS
 			if _, err := tx.ExecContext(ctx, `INSERT INTO waybill_watch_states (vehicle_id, state, last_dev) VALUES ($1, $2, $3)
 				ON CONFLICT (vehicle_id) DO UPDATE SET state = excluded.state, last_dev = excluded.last_dev`, id, string(b), st.LastDev); err != nil {
 				return fmt.Errorf("waybill: save cross-check state: %w", err)
-			}
-			if st.Day == "" {
-				continue
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO waybill_movement_days (day, vehicle_id, region, operator_id, moved_ms, loaded_ms, covered_ms)
-				VALUES ($1, $2, $3, $4, $5, $6, $7)
-				ON CONFLICT (day, vehicle_id) DO UPDATE SET region = excluded.region, operator_id = excluded.operator_id,
-				moved_ms = excluded.moved_ms, loaded_ms = excluded.loaded_ms, covered_ms = excluded.covered_ms`,
-				st.Day, id, st.Region, st.OperatorID, st.MovedMs, st.LoadedMs, st.CoveredMs); err != nil {
-				return fmt.Errorf("waybill: save movement: %w", err)
 			}
 		}
 		return nil

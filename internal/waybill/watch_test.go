@@ -292,3 +292,88 @@ func TestCrossChecksHazmatTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestCrossChecksRestart stops the cross-checks in the middle of the trip
+// without a waybill and starts a new instance from the saved state, which
+// is handed the last positions of the first part again (a batch delivered
+// again after a crash): the alarm and the day's movement come out exactly
+// as in an uninterrupted run, and every alarm event is written once.
+func TestCrossChecksRestart(t *testing.T) {
+	w := xcChengdu(t)
+	plan, err := sim.PlanHazmatTrip(w, 11, 3000, 6000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = 102
+	v := sim.Vehicle{ID: id, Plate: "川A00102", Category: registry.CategoryHazmat, TerminalPhone: "13900000102", Trip: plan}
+	ps := tripPositions(t, w, v, xcStart, 2*time.Hour)
+	type result struct {
+		alarms   string
+		movement string
+		events   string
+	}
+	run := func(t *testing.T, db *sqldb.DB, cuts ...int) result {
+		e := newXCEnv(t, db)
+		e.reg.add(id, registry.CategoryHazmat, "510104", 7)
+		from := 0
+		for _, cut := range append(cuts, len(ps)) {
+			c := e.checks() // a new instance: state from SQL only
+			for i := from; i < cut; i += 10 {
+				if err := c.Process(t.Context(), ps[i:min(i+10, cut)]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			from = max(0, cut-17) // the next instance sees the tail again
+		}
+		var r result
+		for _, a := range e.alarms(t) {
+			r.alarms += fmt.Sprintf("%s %s %v %v %v;", a.Rule, a.Subject, a.StartAt.UnixMilli(), a.EndAt, a.Peak)
+		}
+		rows, err := db.Read().QueryContext(t.Context(), `SELECT day, vehicle_id, moved_ms, loaded_ms, covered_ms FROM waybill_movement_days ORDER BY day`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var day string
+			var vid, moved, loaded, covered int64
+			if err := rows.Scan(&day, &vid, &moved, &loaded, &covered); err != nil {
+				t.Fatal(err)
+			}
+			r.movement += fmt.Sprintf("%s v%d %d %d %d;", day, vid, moved, loaded, covered)
+		}
+		evs, err := db.Read().QueryContext(t.Context(), `SELECT event_type FROM monitor_outbox WHERE target = 'bus' ORDER BY id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer evs.Close()
+		for evs.Next() {
+			var s string
+			if err := evs.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			r.events += s + ";"
+		}
+		return r
+	}
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		whole := run(t, db)
+		if whole.alarms == "" || whole.movement == "" {
+			t.Fatalf("the uninterrupted run found nothing: %+v", whole)
+		}
+		if whole.events != "alarm.raised;alarm.ended;" {
+			t.Errorf("events of the uninterrupted run: %s", whole.events)
+		}
+		// A second database for the interrupted run.
+		sqldbtest.Run(t, func(t *testing.T, db2 *sqldb.DB) {
+			if db2.Dialect() != db.Dialect() {
+				t.Skip("compared on the same dialect")
+			}
+			n := len(ps)
+			got := run(t, db2, n/3, n/2, 2*n/3)
+			if got != whole {
+				t.Errorf("after restarts:\n  %+v\nuninterrupted:\n  %+v", got, whole)
+			}
+		})
+	})
+}
