@@ -417,14 +417,16 @@ func TestIntegrationScenarioDrift(t *testing.T) {
 // one invalid_position alarm from its device time to the next good
 // report; the future time is one clock_skew alarm dated on the platform
 // clock (receive time) with the skew as its peak, ending at the next
-// report; the unparsable time is dated by the gateway on receipt and the
-// position is good, so it raises nothing.
+// report; the unparsable time is dated by the gateway on receipt and
+// flagged, an invalid report (invalid_position) until the next good one.
+// Times on the platform clock are compared with the receive time the
+// platform gave each report.
 func TestIntegrationScenarioInvalid(t *testing.T) {
 	skipShort(t)
 	b := bustest.StartEmbedded(t)
 	res := runScenario(t, b, scenarioRun{category: registry.CategoryCoach, vehicles: 2, start: at(20, 10, 0), duration: time.Hour,
 		speedup: 1200, seed: 5, mix: sim.Mix{sim.Invalid: 100}, tune: relaxed})
-	near := func(x, y time.Time) bool { return x.Sub(y).Abs() < 30*time.Second }
+	near := func(x, y time.Time) bool { return x.Sub(y).Abs() < time.Second } // stored to the millisecond
 	kinds := map[string]int{}
 	for v := int64(1); v <= 2; v++ {
 		inv, rest := only(ofVehicle(res.alarms, v), monitor.RuleInvalidPosition)
@@ -433,12 +435,25 @@ func TestIntegrationScenarioInvalid(t *testing.T) {
 			t.Errorf("vehicle %d: other alarms:%s", v, describeAlarms(other))
 		}
 		live := res.live(v)
+		recv := make([]time.Time, len(live))
+		undated := 0
+		for i, s := range live {
+			if !s.dev.IsZero() {
+				recv[i] = res.receivedAt(s)
+				continue
+			}
+			if undated >= len(res.undatedAt[v]) {
+				t.Fatalf("vehicle %d: %d undated reports received, more sent", v, len(res.undatedAt[v]))
+			}
+			recv[i] = res.undatedAt[v][undated]
+			undated++
+		}
 		var wantInv, wantSkew int
 		for i, s := range live {
 			last := i+1 == len(live) // the run ended before a good report followed: ongoing
-			next := s
+			next, nextRecv := s, recv[i]
 			if !last {
-				next = live[i+1]
+				next, nextRecv = live[i+1], recv[i+1]
 			}
 			ends := func(end *time.Time, at time.Time, near func(x, y time.Time) bool) bool {
 				return (last && end == nil) || (!last && end != nil && near(*end, at))
@@ -460,15 +475,26 @@ func TestIntegrationScenarioInvalid(t *testing.T) {
 				wantSkew++
 				found := false
 				for _, a := range skew {
-					found = found || (near(a.StartAt, s.at) && ends(a.EndAt, next.at, near) &&
+					found = found || (near(a.StartAt, recv[i]) && ends(a.EndAt, nextRecv, near) &&
 						a.Limit == 3600 && math.Abs(a.Peak-48*3600) < 60 && a.Unit == "s")
 				}
 				if !found {
 					t.Errorf("vehicle %d: report sent at %v dated %v: no clock_skew alarm to %v:%s", v,
-						s.at.In(civil.CST), s.dev.In(civil.CST), next.at.In(civil.CST), describeAlarms(skew))
+						recv[i].In(civil.CST), s.dev.In(civil.CST), nextRecv.In(civil.CST), describeAlarms(skew))
 				}
 			case s.dev.IsZero():
+				// Undated: the gateway dates it on receipt and flags it; it
+				// is an invalid report until the next good one.
 				kinds["time"]++
+				wantInv++
+				found := false
+				for _, a := range inv {
+					found = found || (near(a.StartAt, recv[i]) && ends(a.EndAt, next.dev, near) && a.Severity == monitor.SeverityInfo)
+				}
+				if !found {
+					t.Errorf("vehicle %d: undated report received at %v: no invalid_position alarm from it to %v:%s", v,
+						recv[i].In(civil.CST), next.dev.In(civil.CST), describeAlarms(inv))
+				}
 			}
 		}
 		if len(inv) != wantInv || len(skew) != wantSkew {

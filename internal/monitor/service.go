@@ -53,6 +53,13 @@ type Service struct {
 	lastSeq  uint64
 	dirty    map[int64]bool
 	lastSnap time.Time
+	// ahead is set once alarm changes the engine has made could not be
+	// stored (the store was interrupted by shutdown): the in-memory state is
+	// then ahead of SQL, and snapshotting it would make a restart treat the
+	// unstored positions as already seen and lose their alarms. From then
+	// on this process writes no snapshot; the next start replays from the
+	// last good checkpoint and makes the same changes again.
+	ahead bool
 	now      func() time.Time
 
 	kpi *indicatorCounters // day counters of the indicators; procMu guards them
@@ -211,6 +218,7 @@ func (s *Service) handleBatch(ctx context.Context, msgs []*bus.Msg) error {
 	}
 	s.eng.mu.Unlock()
 	if err := s.storeRetrying(ctx, changes); err != nil {
+		s.ahead = true
 		return err
 	}
 	s.lastSeq = bounds[len(bounds)-1].seq
@@ -221,6 +229,15 @@ func (s *Service) handleBatch(ctx context.Context, msgs []*bus.Msg) error {
 		}
 	}
 	return nil
+}
+
+// StoredSeq is the positions stream sequence up to which every alarm change
+// is stored: the checkpoint the next snapshot will record. Replay after a
+// restart starts at most from here.
+func (s *Service) StoredSeq() uint64 {
+	s.procMu.Lock()
+	defer s.procMu.Unlock()
+	return s.lastSeq
 }
 
 // storeRetrying writes changes until it succeeds or ctx ends: the engine
@@ -250,6 +267,11 @@ func (s *Service) snapshot(ctx context.Context) error {
 }
 
 func (s *Service) snapshotLocked(ctx context.Context) error {
+	if s.ahead {
+		s.logger.Warn("monitor: snapshot skipped: alarm changes were not stored; the next start replays them",
+			slog.Uint64("checkpoint_seq", s.lastSeq))
+		return nil
+	}
 	states := map[int64][]byte{}
 	s.eng.mu.RLock()
 	for id := range s.dirty {
@@ -303,7 +325,11 @@ func (s *Service) CheckOffline(ctx context.Context) error {
 		s.dirty[c.vehicle] = true
 	}
 	s.eng.mu.Unlock()
-	return s.storeRetrying(ctx, changes)
+	if err := s.storeRetrying(ctx, changes); err != nil {
+		s.ahead = true
+		return err
+	}
+	return nil
 }
 
 // --- registry cache ---
