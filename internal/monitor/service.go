@@ -60,7 +60,7 @@ type Service struct {
 	// on this process writes no snapshot; the next start replays from the
 	// last good checkpoint and makes the same changes again.
 	ahead bool
-	now      func() time.Time
+	now   func() time.Time
 
 	kpi *indicatorCounters // day counters of the indicators; procMu guards them
 }
