@@ -32,6 +32,7 @@ import (
 	"github.com/jiaotong-platform/jiaotong/internal/registry"
 	"github.com/jiaotong-platform/jiaotong/internal/sim"
 	"github.com/jiaotong-platform/jiaotong/internal/tracks"
+	"github.com/jiaotong-platform/jiaotong/internal/waybill"
 	"github.com/jiaotong-platform/jiaotong/web/console"
 )
 
@@ -59,6 +60,7 @@ type App struct {
 	Tracks   *tracks.Service
 	Monitor  *monitor.Service
 	Live     *live.Service
+	Waybill  *waybill.Service
 
 	logger    *slog.Logger
 	stdout    io.Writer
@@ -70,7 +72,7 @@ type App struct {
 
 // modules lists every module's schema, in dependency order.
 func modules() []sqldb.Module {
-	return []sqldb.Module{audit.Module(), iam.Module(), registry.Module(), tracks.Module(), monitor.Module()}
+	return []sqldb.Module{audit.Module(), iam.Module(), registry.Module(), tracks.Module(), monitor.Module(), waybill.Module()}
 }
 
 // New opens storage and the event log, migrates the schema and builds every
@@ -135,6 +137,9 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 		gateway.Register(a.HTTP.API, a.Gateway)
 	}
 	a.buildStreamModules(logger, reg)
+	if err := a.buildWaybill(ctx, logger); err != nil {
+		return nil, err
+	}
 	if cfg.HTTP.Pprof {
 		mountPprof(a.HTTP.Mux)
 	}

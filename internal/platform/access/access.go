@@ -72,16 +72,23 @@ const (
 	PermPlatformCheck Permission = "monitor.check.send"
 	// PermWebhooksManage configures the webhooks that receive monitor events.
 	PermWebhooksManage Permission = "monitor.webhooks.manage"
+	// PermWaybillRead reads dangerous-goods e-waybills (电子运单) and their
+	// statistics; verifying a waybill's token needs no permission at all.
+	PermWaybillRead Permission = "waybill.read"
+	// PermWaybillWrite writes, issues, moves and cancels e-waybills: the
+	// carrier's staff (enterprise) and administrators.
+	PermWaybillWrite Permission = "waybill.write"
 )
 
 var grants = map[Role][]Permission{
 	RoleAdmin: {PermRegistryRead, PermRegistryWrite, PermUsersManage, PermAuditRead,
-		PermMonitorRead, PermAlarmHandle, PermAlarmReview, PermTerminalCommand, PermPlatformCheck, PermWebhooksManage},
-	RoleRegulator:  {PermRegistryRead, PermRegistryWrite, PermMonitorRead, PermAlarmReview, PermPlatformCheck},
-	RoleMonitor:    {PermRegistryRead, PermMonitorRead, PermAlarmHandle, PermAlarmReview, PermTerminalCommand, PermPlatformCheck},
-	RoleEnterprise: {PermRegistryRead, PermRegistryWrite, PermMonitorRead, PermAlarmHandle, PermTerminalCommand},
-	RoleField:      {PermRegistryRead, PermMonitorRead},
-	RoleReadOnly:   {PermRegistryRead, PermMonitorRead},
+		PermMonitorRead, PermAlarmHandle, PermAlarmReview, PermTerminalCommand, PermPlatformCheck, PermWebhooksManage,
+		PermWaybillRead, PermWaybillWrite},
+	RoleRegulator:  {PermRegistryRead, PermRegistryWrite, PermMonitorRead, PermAlarmReview, PermPlatformCheck, PermWaybillRead},
+	RoleMonitor:    {PermRegistryRead, PermMonitorRead, PermAlarmHandle, PermAlarmReview, PermTerminalCommand, PermPlatformCheck, PermWaybillRead},
+	RoleEnterprise: {PermRegistryRead, PermRegistryWrite, PermMonitorRead, PermAlarmHandle, PermTerminalCommand, PermWaybillRead, PermWaybillWrite},
+	RoleField:      {PermRegistryRead, PermMonitorRead, PermWaybillRead},
+	RoleReadOnly:   {PermRegistryRead, PermMonitorRead, PermWaybillRead},
 }
 
 // Grants reports whether role r carries permission p.

@@ -22,3 +22,16 @@ CREATE TABLE waybill_movement_days (
     PRIMARY KEY (day, vehicle_id)
 );
 CREATE INDEX waybill_movement_days_region ON waybill_movement_days (region, day);
+
+-- Arrivals at the unloading place: a proposal to confirm the delivery,
+-- one per waybill.
+CREATE TABLE waybill_delivery_proposals (
+    waybill_id  BIGINT PRIMARY KEY,
+    number      TEXT NOT NULL,
+    vehicle_id  BIGINT NOT NULL,
+    region      TEXT NOT NULL DEFAULT '',
+    operator_id BIGINT NOT NULL DEFAULT 0,
+    arrived_at  BIGINT NOT NULL,
+    created_at  BIGINT NOT NULL
+);
+CREATE INDEX waybill_delivery_proposals_region ON waybill_delivery_proposals (region, arrived_at);
