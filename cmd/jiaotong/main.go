@@ -3,6 +3,7 @@
 //	jiaotong serve [--demo] [--data-dir DIR] [--http HOST:PORT] [--jt808 HOST:PORT] [--postgres DSN] [--nats URL]
 //	jiaotong migrate [config flags]
 //	jiaotong import KIND FILE [--report FILE] [config flags]
+//	jiaotong import boundaries FILE.geojson [--datum wgs84|gcj02] [config flags]
 //	jiaotong jt808 decode [HEX ...]
 //	jiaotong version
 //
@@ -25,6 +26,7 @@ import (
 	"syscall"
 
 	"github.com/jiaotong-platform/jiaotong/internal/app"
+	"github.com/jiaotong-platform/jiaotong/internal/platform/apperr"
 	"github.com/jiaotong-platform/jiaotong/internal/platform/config"
 	"github.com/jiaotong-platform/jiaotong/internal/platform/obs"
 )
@@ -43,6 +45,8 @@ Usage:
   jiaotong migrate [flags]            bring the database schema up to date and exit
   jiaotong import KIND FILE [flags]   import a CSV or XLSX file into the registry
                                       (KIND: operators, vehicles, practitioners, stations, vessels)
+  jiaotong import boundaries FILE.geojson [--datum gcj02]
+                                      import administrative boundaries for the map (GCJ-02 converted to WGS-84)
   jiaotong jt808 decode [HEX ...]     explain JT/T 808 frames as JSON (报文解释器); stdin when no HEX
   jiaotong sim [flags]                simulated terminals on Chengdu roads, or --load to measure a gateway
   jiaotong version                    print the version
@@ -164,21 +168,25 @@ func importFile(args []string, stdout, stderr io.Writer) int {
 	for len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		positional, args = append(positional, args[0]), args[1:]
 	}
-	var reportPath string
+	var reportPath, datum string
 	cfg, fs, err := loadConfig("import", args, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&reportPath, "report", "", "write the rows that failed, with their reasons, to this .xlsx or .csv file")
+		fs.StringVar(&datum, "datum", "wgs84", "datum of a boundaries file: wgs84 or gcj02 (converted to WGS-84)")
 	})
 	if err != nil {
 		return configProblem("import", err, stderr)
 	}
 	positional = append(positional, fs.Args()...)
 	if len(positional) != 2 {
-		fmt.Fprintf(stderr, "usage: jiaotong import KIND FILE [--report FILE]\n  KIND: %s\n", strings.Join(app.ImportKinds, ", "))
+		fmt.Fprintf(stderr, "usage: jiaotong import KIND FILE [--report FILE]\n  KIND: %s\n       jiaotong import boundaries FILE.geojson [--datum wgs84|gcj02]\n", strings.Join(app.ImportKinds, ", "))
 		return 2
 	}
 	logger := obs.NewLogger(stderr, cfg.Log.Format, cfg.Log.Level)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if positional[0] == "boundaries" {
+		return importBoundaries(ctx, cfg, logger, positional[1], datum, stdout, stderr)
+	}
 	sum, err := app.Import(ctx, cfg, logger, positional[0], positional[1], reportPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "jiaotong import: %v\n", err)
@@ -194,6 +202,29 @@ func importFile(args []string, stdout, stderr io.Writer) int {
 		}
 		return 1
 	}
+	return 0
+}
+
+// importBoundaries runs `jiaotong import boundaries`; problems in the file
+// are listed one per line, naming the feature.
+func importBoundaries(ctx context.Context, cfg config.Config, logger *slog.Logger, path, datum string, stdout, stderr io.Writer) int {
+	res, err := app.ImportBoundaries(ctx, cfg, logger, path, datum)
+	if fields := apperr.Fields(err); len(fields) > 0 {
+		fmt.Fprintf(stderr, "jiaotong import boundaries: %s is not a usable boundaries file; nothing was imported:\n", path)
+		for _, f := range fields {
+			fmt.Fprintf(stderr, "  %s: %s\n", f.Field, f.Reason)
+		}
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "jiaotong import boundaries: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "%d boundaries imported (datum %s, stored as WGS-84)", res.Imported, datum)
+	if res.Skipped > 0 {
+		fmt.Fprintf(stdout, ", %d features skipped (not Polygon or MultiPolygon)", res.Skipped)
+	}
+	fmt.Fprintln(stdout)
 	return 0
 }
 

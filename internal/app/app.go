@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/jiaotong-platform/jiaotong/internal/basemap"
 	"github.com/jiaotong-platform/jiaotong/internal/demo"
 	"github.com/jiaotong-platform/jiaotong/internal/gateway"
 	"github.com/jiaotong-platform/jiaotong/internal/iam"
@@ -61,6 +62,7 @@ type App struct {
 	Monitor  *monitor.Service
 	Live     *live.Service
 	Waybill  *waybill.Service
+	Basemap  *basemap.Service
 
 	logger    *slog.Logger
 	stdout    io.Writer
@@ -72,7 +74,7 @@ type App struct {
 
 // modules lists every module's schema, in dependency order.
 func modules() []sqldb.Module {
-	return []sqldb.Module{audit.Module(), iam.Module(), registry.Module(), tracks.Module(), monitor.Module(), waybill.Module()}
+	return []sqldb.Module{audit.Module(), iam.Module(), registry.Module(), tracks.Module(), monitor.Module(), basemap.Module(), waybill.Module()}
 }
 
 // New opens storage and the event log, migrates the schema and builds every
@@ -140,6 +142,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 	if err := a.buildWaybill(ctx, logger); err != nil {
 		return nil, err
 	}
+	a.Basemap = newBasemap(a.DB, cfg, logger)
+	a.Basemap.Mount(a.HTTP.Mux)
 	if cfg.HTTP.Pprof {
 		mountPprof(a.HTTP.Mux)
 	}
@@ -293,6 +297,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if a.Config.HasRole("api") {
 		g.Go(func() error { return a.Live.Run(gctx) })
+		g.Go(func() error { return a.Basemap.Run(gctx) })
 	}
 	g.Go(func() error { return a.HTTP.Serve(gctx, ln, a.Config.HTTP.ShutdownGrace) })
 	err = g.Wait()
