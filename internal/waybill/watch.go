@@ -483,18 +483,6 @@ func (c *CrossChecks) activeTrip(ctx context.Context, id int64) *TripView {
 	return t
 }
 
-// LastDeviceTime returns the device time of the last position of a
-// vehicle the cross-checks evaluated (zero: none), so a caller can tell
-// when they caught up.
-func (c *CrossChecks) LastDeviceTime(vehicleID int64) time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st := c.vehicles[vehicleID]; st != nil && st.LastDev > 0 {
-		return time.UnixMilli(st.LastDev)
-	}
-	return time.Time{}
-}
-
 // ForgetTrips drops the cached active waybills (a waybill was issued,
 // changed or cancelled; the waybill service calls it).
 func (c *CrossChecks) ForgetTrips() {
