@@ -32,7 +32,7 @@ func BenchmarkTile(b *testing.B) {
 // BenchmarkPregenerateChengdu cuts and compresses every tile of the
 // embedded extract from zoom 0 to 16, from a fresh cache.
 func BenchmarkPregenerateChengdu(b *testing.B) {
-	s := New(nil, Config{CacheBytes: 512 << 20}, nil)
+	s := New(nil, Config{CacheBytes: 512 << 20}, quiet)
 	if _, _, err := s.tileset(context.Background(), false); err != nil {
 		b.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func BenchmarkPregenerateChengdu(b *testing.B) {
 // the start-up cost.
 func BenchmarkReadChengdu(b *testing.B) {
 	for b.Loop() {
-		s := New(nil, Config{}, nil)
+		s := New(nil, Config{}, quiet)
 		if _, _, err := s.tileset(context.Background(), false); err != nil {
 			b.Fatal(err)
 		}

@@ -92,7 +92,7 @@ func TestParseBoundariesRejectsBadInput(t *testing.T) {
 func TestImportBoundaries(t *testing.T) {
 	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
 		ctx := context.Background()
-		s := New(migrated(t, db), Config{}, nil)
+		s := New(migrated(t, db), Config{}, quiet)
 		data, err := os.ReadFile(filepath.Join("testdata", "boundaries-fixture.geojson"))
 		if err != nil {
 			t.Fatal(err)
@@ -132,7 +132,7 @@ func TestImportBoundaries(t *testing.T) {
 
 		// A second service on the same database (another process after
 		// `jiaotong import boundaries`) sees them at its next refresh.
-		other := New(db, Config{}, nil)
+		other := New(db, Config{}, quiet)
 		if _, _, err := other.tileset(ctx, true); err != nil {
 			t.Fatal(err)
 		}
@@ -151,7 +151,7 @@ func TestImportDataVChengdu(t *testing.T) {
 		t.Skipf("SKIP DataV boundaries not available: %v", err)
 	}
 	db := migrated(t, sqldbtest.OpenSQLite(t))
-	s := New(db, Config{}, nil)
+	s := New(db, Config{}, quiet)
 	res, err := s.Import(context.Background(), data, DatumGCJ02)
 	if err != nil {
 		t.Fatal(err)

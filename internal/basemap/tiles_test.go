@@ -2,13 +2,17 @@ package basemap
 
 import (
 	"context"
+	"log/slog"
 	"math"
 	"sync"
 	"testing"
 )
 
+// quiet keeps the tests' output to their own messages.
+var quiet = slog.New(slog.DiscardHandler)
+
 // chengdu is the basemap of the embedded extract, shared by the tests.
-var chengdu = sync.OnceValue(func() *Service { return New(nil, Config{}, nil) })
+var chengdu = sync.OnceValue(func() *Service { return New(nil, Config{}, quiet) })
 
 // tileOf returns the tile at zoom z containing a WGS-84 position.
 func tileOf(lon, lat float64, z int) (x, y int) {
@@ -175,7 +179,7 @@ func TestEmptyAndInvalidTiles(t *testing.T) {
 }
 
 func TestPregenerateFillsCache(t *testing.T) {
-	s := New(nil, Config{}, nil)
+	s := New(nil, Config{}, quiet)
 	n, withData, err := s.Pregenerate(context.Background(), 10, 12)
 	if err != nil || n == 0 || withData == 0 || withData > n {
 		t.Fatalf("pregenerate: %d tiles, %d with data, %v", n, withData, err)
