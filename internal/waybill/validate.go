@@ -293,7 +293,9 @@ func checkIssue(f *Fields, p *parties) (violations, warnings findings) {
 	classes := make([]goodsClass, len(f.Goods))
 	for i, g := range f.Goods {
 		field := fmt.Sprintf("goods[%d]", i)
-		classes[i] = goodsClass{class: g.Class, pg: g.PackingGroup}
+		// a line whose UN number or class is wrong takes no part in the
+		// class checks below: which class it really is is unknown
+		classes[i] = goodsClass{pg: g.PackingGroup}
 		e := LookupUN(g.UNNumber)
 		switch {
 		case e == nil:
@@ -309,6 +311,7 @@ func checkIssue(f *Fields, p *parties) (violations, warnings findings) {
 			continue
 		}
 		// the more precise of the two stands for the line
+		classes[i].class = g.Class
 		if len(e.Division) > len(g.Class) {
 			classes[i].class = e.Division
 		}
@@ -322,7 +325,7 @@ func checkIssue(f *Fields, p *parties) (violations, warnings findings) {
 			hazmat = hazmat || s == registry.ScopeHazmat
 		}
 		for i, c := range classes {
-			if !hazmat || !coveredBy(op.HazmatClasses, c.class) {
+			if c.class != "" && (!hazmat || !coveredBy(op.HazmatClasses, c.class)) {
 				violations.add(RuleCarrierScope, fmt.Sprintf("goods[%d].class", i),
 					"承运人 %s 的经营范围不含 %s 类危险货物 (the carrier is not licensed for class %s; licensed: %s)",
 					op.Name, c.class, c.class, listOrNone(op.HazmatClasses))
@@ -359,7 +362,7 @@ func checkIssue(f *Fields, p *parties) (violations, warnings findings) {
 				break
 			}
 			for _, c := range classes {
-				if !coveredBy(v.HazmatClasses, c.class) {
+				if c.class != "" && !coveredBy(v.HazmatClasses, c.class) {
 					violations.add(ruleHazmat, field, "%s 未获准运输 %s 类危险货物 (not approved for class %s; approved: %s)",
 						v.Plate, c.class, c.class, listOrNone(v.HazmatClasses))
 				}
@@ -380,7 +383,7 @@ func checkIssue(f *Fields, p *parties) (violations, warnings findings) {
 	checkPerson := func(pr *registry.Practitioner, id int64, field string, rule Rule, want registry.QualificationCategory, role string) {
 		switch {
 		case id == 0:
-			violations.add(rule, field, "未指定%s (no %s named)", role, rule)
+			violations.add(rule, field, "未指定%s (no %s named)", role, strings.TrimSuffix(field, "_id"))
 		case pr == nil:
 			return // reported by resolve
 		case pr.Category != want:
@@ -424,6 +427,9 @@ func checkIssue(f *Fields, p *parties) (violations, warnings findings) {
 	// mixed loading
 	for i := 0; i < len(classes); i++ {
 		for j := i + 1; j < len(classes); j++ {
+			if classes[i].class == "" || classes[j].class == "" {
+				continue
+			}
 			if reason := incompatible(classes[i], classes[j]); reason != "" {
 				violations.add(RuleIncompatible, fmt.Sprintf("goods[%d].class", j), "第%d项(%s)与第%d项(%s)：%s",
 					i+1, classes[i].class, j+1, classes[j].class, reason)
