@@ -313,7 +313,7 @@ func Register(api huma.API, s *Service) {
 			}
 			return &struct{ Body Codes }{codes()}, nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "search-un-numbers", Method: http.MethodGet, Path: "/waybills/un-numbers",
+	huma.Register(api, huma.Operation{OperationID: "search-un-numbers", Method: http.MethodGet, Path: "/un-numbers",
 		Summary: "Search UN numbers", Description: "UN numbers in use whose number starts with q or whose shipping name contains it (ADR list; autocomplete).", Tags: tags},
 		func(ctx context.Context, in *unSearchInput) (*struct{ Body []UNEntry }, error) {
 			if _, err := access.Require(ctx, access.PermWaybillRead); err != nil {
@@ -325,7 +325,7 @@ func Register(api huma.API, s *Service) {
 			}
 			return &struct{ Body []UNEntry }{res}, nil
 		})
-	huma.Register(api, huma.Operation{OperationID: "get-un-number", Method: http.MethodGet, Path: "/waybills/un-numbers/{number}",
+	huma.Register(api, huma.Operation{OperationID: "get-un-number", Method: http.MethodGet, Path: "/un-numbers/{number}",
 		Summary: "Look up a UN number", Tags: tags},
 		func(ctx context.Context, in *unInput) (*struct{ Body *UNEntry }, error) {
 			if _, err := access.Require(ctx, access.PermWaybillRead); err != nil {
