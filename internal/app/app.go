@@ -207,6 +207,9 @@ func (a *App) seedDemo(ctx context.Context) ([]string, error) {
 	if err := demo.Seed(ctx, a.Registry, ds); err != nil {
 		return nil, fmt.Errorf("app: demo data: %w", err)
 	}
+	if err := demo.SeedWaybills(ctx, a.Registry, a.Waybill, ds); err != nil {
+		return nil, fmt.Errorf("app: demo waybills: %w", err)
+	}
 	sys := access.With(ctx, access.System)
 	if _, err := a.IAM.SeedOrgUnits(sys, "510000"); err != nil {
 		return nil, fmt.Errorf("app: demo org units: %w", err)

@@ -56,6 +56,9 @@ type Dataset struct {
 	Routes        []Route
 	Vessels       []Vessel
 	Users         []User
+	// Waybills are dangerous-goods e-waybills of the hazmat operators in
+	// every state, seeded by SeedWaybills after Seed.
+	Waybills []Waybill
 }
 
 // Vehicle is a demo vehicle, the operator it belongs to and its main

@@ -37,6 +37,7 @@ func GenerateAt(seed int64, today civil.Date) Dataset {
 	ds.Stations = g.stations()
 	ds.Routes = g.routes(ds.Stations, ds.Vehicles)
 	ds.Vessels = g.vessels()
+	ds.Waybills = waybillPlan(&ds, today)
 	ds.Users = []User{
 		{Username: "chengdu.regulator", DisplayName: "成都市交通运输局 运管处", Description: "成都市监管人员, scope 510100",
 			Roles: []access.Role{access.RoleRegulator}, Region: RegionChengdu, Operator: -1},
@@ -121,6 +122,7 @@ func (g *gen) operators() []registry.OperatorFields {
 			ContactPhone:        g.mobile(),
 			Address:             fmt.Sprintf("四川省成都市%s%d号", spec.address, 1+g.rng.IntN(300)),
 			Status:              registry.OperatorActive,
+			HazmatClasses:       append([]string(nil), hazmatClasses[spec.name]...),
 		}
 	}
 	return out
@@ -213,6 +215,9 @@ func (g *gen) vehicles(ops []registry.OperatorFields) []Vehicle {
 					TerminalModel: []string{"JT808-G3", "ZK-T910", "HX-BD6"}[n%3],
 					TerminalMaker: []string{"70111", "70213", "70566"}[n%3],
 					Status:        registry.VehicleInService,
+				}
+				if f.category == registry.CategoryHazmat { // approved for the operator's classes
+					v.HazmatClasses = append([]string(nil), ops[oi].HazmatClasses...)
 				}
 				if f.category.Passenger() {
 					v.Seats = g.rangeInt(k.seats)
