@@ -142,7 +142,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 	if err := a.buildWaybill(ctx, logger); err != nil {
 		return nil, err
 	}
-	a.Basemap = newBasemap(a.DB, cfg, logger)
+	a.Basemap = newBasemap(a.DB, cfg, logger, reg)
 	a.Basemap.Mount(a.HTTP.Mux)
 	if cfg.HTTP.Pprof {
 		mountPprof(a.HTTP.Mux)

@@ -6,15 +6,19 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/jiaotong-platform/jiaotong/internal/basemap"
 	"github.com/jiaotong-platform/jiaotong/internal/platform/config"
 	"github.com/jiaotong-platform/jiaotong/internal/platform/sqldb"
 )
 
-// newBasemap builds the self-hosted map from the configuration.
-func newBasemap(db *sqldb.DB, cfg config.Config, logger *slog.Logger) *basemap.Service {
+// newBasemap builds the self-hosted map from the configuration; reg (may be
+// nil) receives its metrics.
+func newBasemap(db *sqldb.DB, cfg config.Config, logger *slog.Logger, reg prometheus.Registerer) *basemap.Service {
 	return basemap.New(db, basemap.Config{
-		OSMFile: cfg.Basemap.OSM,
+		OSMFile:    cfg.Basemap.OSM,
+		Registerer: reg,
 		External: basemap.ExternalTiles{
 			URL:         cfg.Basemap.TilesURL,
 			Datum:       cfg.Basemap.TilesDatum,
@@ -39,5 +43,5 @@ func ImportBoundaries(ctx context.Context, cfg config.Config, logger *slog.Logge
 	if err := db.Migrate(ctx, modules()...); err != nil {
 		return basemap.ImportResult{}, fmt.Errorf("migrate: %w", err)
 	}
-	return newBasemap(db, cfg, logger).Import(ctx, data, datum)
+	return newBasemap(db, cfg, logger, nil).Import(ctx, data, datum)
 }

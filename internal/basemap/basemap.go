@@ -21,6 +21,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/jiaotong-platform/jiaotong/internal/platform/sqldb"
 	"github.com/jiaotong-platform/jiaotong/internal/roadnet"
 )
@@ -46,6 +48,34 @@ type Config struct {
 	// WarmMaxZoom is the deepest zoom generated in the background at start
 	// (13 by default, -1 for none); deeper tiles are made on first request.
 	WarmMaxZoom int
+	// Registerer receives the basemap's metrics (tile requests by result,
+	// generation time); nil registers nothing.
+	Registerer prometheus.Registerer
+}
+
+// metrics counts what the tile handler answered, so that an operator (and
+// the offline browser test) sees the maps being served.
+type metrics struct {
+	requests *prometheus.CounterVec
+	render   prometheus.Histogram
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jiaotong_basemap_tile_requests_total",
+			Help: "Basemap tile requests by result: data, empty (204), not_modified (304), not_found, error.",
+		}, []string{"result"}),
+		render: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "jiaotong_basemap_tile_render_seconds",
+			Help:    "Time to cut and compress one basemap tile (cache misses).",
+			Buckets: []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25},
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.requests, m.render)
+	}
+	return m
 }
 
 // Service generates and serves the basemap.
@@ -64,6 +94,7 @@ type Service struct {
 	gen      uint64
 	cache    *tileCache
 	building sync.Mutex // one tileset build at a time
+	metrics  *metrics
 }
 
 // New returns the basemap service. db may be nil (no imported boundaries).
@@ -80,7 +111,7 @@ func New(db *sqldb.DB, cfg Config, logger *slog.Logger) *Service {
 	if cfg.WarmMaxZoom == 0 {
 		cfg.WarmMaxZoom = 13
 	}
-	s := &Service{cfg: cfg, logger: logger.With("module", "basemap"), cache: newTileCache(cfg.CacheBytes)}
+	s := &Service{cfg: cfg, logger: logger.With("module", "basemap"), cache: newTileCache(cfg.CacheBytes), metrics: newMetrics(cfg.Registerer)}
 	if db != nil {
 		s.store = &boundaryStore{db}
 	}
@@ -196,6 +227,7 @@ func (s *Service) tile(ctx context.Context, z, x, y int) (tile, error) {
 	if ok {
 		return t, nil
 	}
+	start := time.Now()
 	raw := ts.render(z, x, y)
 	t = tile{etag: fmt.Sprintf(`"%d-%x"`, gen, fnvSum(raw))}
 	if len(raw) > 0 {
@@ -205,6 +237,7 @@ func (s *Service) tile(ctx context.Context, z, x, y int) (tile, error) {
 		_ = zw.Close()
 		t.gz = buf.Bytes()
 	}
+	s.metrics.render.Observe(time.Since(start).Seconds())
 	s.mu.Lock()
 	if s.gen == gen {
 		s.cache.put(key, t)

@@ -42,15 +42,18 @@ func (s *Service) serveTile(w http.ResponseWriter, r *http.Request) {
 	x, errX := strconv.Atoi(r.PathValue("x"))
 	y, errY := strconv.Atoi(ys)
 	if errZ != nil || errX != nil || errY != nil || !validTile(z, x, y) {
+		s.metrics.requests.WithLabelValues("not_found").Inc()
 		notFound(w, r, "tile")
 		return
 	}
 	if s.External() != nil {
+		s.metrics.requests.WithLabelValues("not_found").Inc()
 		notFound(w, r, "tile (the basemap uses external tiles)")
 		return
 	}
 	t, err := s.tile(r.Context(), z, x, y)
 	if err != nil {
+		s.metrics.requests.WithLabelValues("error").Inc()
 		httpapi.WriteProblem(w, r, err)
 		return
 	}
@@ -61,13 +64,16 @@ func (s *Service) serveTile(w http.ResponseWriter, r *http.Request) {
 	h.Set("Cache-Control", "public, max-age=300")
 	h.Set("Vary", "Accept-Encoding")
 	if match(r.Header.Get("If-None-Match"), t.etag) {
+		s.metrics.requests.WithLabelValues("not_modified").Inc()
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	if len(t.gz) == 0 {
+		s.metrics.requests.WithLabelValues("empty").Inc()
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	s.metrics.requests.WithLabelValues("data").Inc()
 	h.Set("Content-Type", "application/vnd.mapbox-vector-tile")
 	if acceptsGzip(r) {
 		h.Set("Content-Encoding", "gzip")

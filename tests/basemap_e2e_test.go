@@ -1,0 +1,280 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+
+	"github.com/jiaotong-platform/jiaotong/internal/basemap"
+	"github.com/jiaotong-platform/jiaotong/internal/demo"
+	"github.com/jiaotong-platform/jiaotong/internal/platform/sqldb/sqldbtest"
+)
+
+// offline cuts the browser off from every host but the platform's: each
+// request to another host fails (as on an intranet without internet) and is
+// recorded. Dedicated workers (MapLibre's tile workers) are covered too.
+type offline struct {
+	mu      sync.Mutex
+	blocked []string
+}
+
+// offlineBrowser is browser() on a machine whose network reaches only
+// localhost: Chromium resolves every other host name to nothing, so a
+// request to the internet fails in the page and in its workers alike.
+func offlineBrowser(t *testing.T) context.Context {
+	t.Helper()
+	path := chromiumPath()
+	if path == "" {
+		msg := "no Chromium found (install Debian's chromium or set JIAOTONG_E2E_CHROMIUM)"
+		if sqldbtest.RequireServices() {
+			t.Fatal(msg)
+		}
+		t.Skip("SKIP browser: " + msg)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("enable-unsafe-swiftshader", true),
+		chromedp.Flag("use-angle", "swiftshader"),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1366, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	if err := chromedp.Listen(ctx, func(ev any) {
+		if ev, ok := ev.(*runtime.EventExceptionThrown); ok {
+			t.Logf("page exception: %s", ev.ExceptionDetails.Text)
+		}
+	}); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
+
+func localHost(u string) bool {
+	p, err := url.Parse(u)
+	if err != nil {
+		return false
+	}
+	if p.Scheme == "data" || p.Scheme == "blob" || p.Scheme == "about" {
+		return true
+	}
+	h := p.Hostname()
+	return h == "127.0.0.1" || h == "localhost" || h == "::1"
+}
+
+func cutOffline(t *testing.T, ctx context.Context) *offline {
+	t.Helper()
+	o := &offline{}
+	record := func(u string) {
+		o.mu.Lock()
+		o.blocked = append(o.blocked, u)
+		o.mu.Unlock()
+	}
+	err := chromedp.Listen(ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *fetch.EventRequestPaused:
+			u, id := ev.Request.URL, ev.RequestID
+			// Commands cannot be sent from the listener itself.
+			go func() {
+				if localHost(u) {
+					_, _ = chromedp.Call(ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: id})
+					return
+				}
+				record(u)
+				_, _ = chromedp.Call(ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: id, ErrorReason: network.ErrorReasonInternetDisconnected})
+			}()
+		case *network.EventRequestWillBeSent:
+			if !localHost(ev.Request.URL) {
+				record(ev.Request.URL)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*"}}}); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func (o *offline) check(t *testing.T) {
+	t.Helper()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, u := range o.blocked {
+		t.Errorf("the page requested a host other than the platform: %s", u)
+	}
+}
+
+// tileRequests reads the platform's count of basemap tile requests by
+// result ("data", "empty", "not_modified", "not_found", "error"): what the
+// browser's tile workers fetched.
+func tileRequests(t *testing.T, base string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	out := map[string]float64{}
+	for _, line := range strings.Split(string(body), "\n") {
+		rest, ok := strings.CutPrefix(line, `jiaotong_basemap_tile_requests_total{result="`)
+		if !ok {
+			continue
+		}
+		result, value, _ := strings.Cut(rest, `"}`)
+		var n float64
+		if _, err := fmt.Sscan(strings.TrimSpace(value), &n); err == nil {
+			out[result] = n
+		}
+	}
+	return out
+}
+
+// The live map shows the self-hosted Chengdu basemap with the machine cut
+// off from everything but the platform: tiles, style and glyphs all come
+// from the platform, the dark theme is one click away and remembered, and
+// the vehicles stay drawn on top of it.
+func TestIntegrationBasemapOffline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the platform and a browser")
+	}
+	ctx := offlineBrowser(t)
+	p := start(t, testConfig(t))
+	defer screenshotOnFailure(t, ctx)
+	offline := cutOffline(t, ctx)
+
+	// Served without logging in, as MapLibre's workers fetch it.
+	resp, err := http.Get(p.URL + "/api/v1/basemap/styles/light.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || strings.Contains(string(body), "http://") || strings.Contains(string(body), "https://") {
+		t.Fatalf("light style: %d, absolute URLs in %s", resp.StatusCode, body)
+	}
+
+	must(t, ctx, "open the console", chromedp.Navigate(p.URL+"/#/login"))
+	must(t, ctx, "login form", chromedp.WaitVisible(chromedp.ID("loginForm")))
+	typeInto(t, ctx, "username", "jinjiang.monitor")
+	typeInto(t, ctx, "password", demo.UserPassword)
+	must(t, ctx, "submit", chromedp.Click(chromedp.CSS(`#loginForm button[type=submit]`)))
+	must(t, ctx, "console shown", chromedp.WaitVisible(chromedp.ID("app")))
+	waitFor(t, ctx, "map menu", `document.querySelector('[data-menu="map"]') !== null`)
+	must(t, ctx, "open the map", chromedp.Click(chromedp.CSS(`[data-menu="map"]`)))
+
+	waitLong(t, ctx, "basemap drawn", `Number(document.getElementById("map")?.dataset.basemapFeatures) > 0`, 60*time.Second)
+	waitLong(t, ctx, "vehicles drawn on the basemap", `Number(document.getElementById("map").dataset.rendered) > 0`, 60*time.Second)
+	if theme := must(t, ctx, "theme", chromedp.Evaluate[string](`document.getElementById("map").dataset.basemap`)); theme != "light" {
+		t.Errorf("default basemap theme %q, want light", theme)
+	}
+	attrib := must(t, ctx, "attribution", chromedp.Evaluate[string](`document.querySelector("#map .maplibregl-ctrl-attrib")?.textContent ?? ""`))
+	if !strings.Contains(attrib, "OpenStreetMap") {
+		t.Errorf("attribution %q does not credit OpenStreetMap", attrib)
+	}
+	screenshot(t, ctx, "1-light")
+
+	// Dark for the wall screen; the vehicles stay, drawn over the new style.
+	must(t, ctx, "switch to dark", chromedp.Click(chromedp.CSS(`#map .jt-basemap-theme`)))
+	waitFor(t, ctx, "dark theme", `document.getElementById("map").dataset.basemap === "dark"`)
+	waitLong(t, ctx, "dark basemap drawn", `Number(document.getElementById("map").dataset.basemapFeatures) > 0`, 30*time.Second)
+	waitLong(t, ctx, "vehicles still drawn", `Number(document.getElementById("map").dataset.rendered) > 0`, 30*time.Second)
+	screenshot(t, ctx, "2-dark")
+
+	// Remembered across a reload.
+	must(t, ctx, "reload", chromedp.Reload())
+	waitLong(t, ctx, "map again", `document.getElementById("map")?.dataset.basemap === "dark" && Number(document.getElementById("map").dataset.basemapFeatures) > 0`, 60*time.Second)
+
+	offline.check(t)
+	tiles := tileRequests(t, p.URL)
+	if tiles["data"] == 0 || tiles["not_found"] > 0 || tiles["error"] > 0 {
+		t.Errorf("tile requests by result %v: want tiles with data served and none refused", tiles)
+	}
+	t.Logf("tile requests by result %v", tiles)
+}
+
+// `jiaotong import boundaries` converts a GCJ-02 file and stores it; the
+// platform started on the same data dir draws it in its tiles, and a broken
+// file is refused naming the feature, importing nothing.
+func TestIntegrationImportBoundariesCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir := t.TempDir()
+	fixture := filepath.Join("..", "internal", "basemap", "testdata", "boundaries-fixture.geojson")
+	out, err := exec.Command(binary(t), "import", "boundaries", fixture, "--datum", "gcj02", "--data-dir", dir).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "2 boundaries imported") || !strings.Contains(string(out), "1 features skipped") {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.geojson")
+	if err := os.WriteFile(bad, []byte(`{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"x"},"geometry":{"type":"Polygon","coordinates":[[[104,30],[105,30]]]}}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(binary(t), "import", "boundaries", bad, "--data-dir", dir).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "features[0].geometry.coordinates") {
+		t.Errorf("bad file: %v\n%s", err, out)
+	}
+	out, err = exec.Command(binary(t), "import", "boundaries", fixture, "--datum", "bd09", "--data-dir", dir).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "datum") {
+		t.Errorf("unknown datum: %v\n%s", err, out)
+	}
+
+	cfg := testConfig(t)
+	cfg.DataDir = dir
+	cfg.Demo = false
+	p := start(t, cfg)
+	// Tile 11/1616/840 holds both made-up areas near central Chengdu.
+	resp, err := http.Get(p.URL + "/api/v1/basemap/tiles/11/1616/840.pbf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("tile: %d", resp.StatusCode)
+	}
+	layers, err := basemap.DecodeTile(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adcodes := map[any]bool{}
+	for _, l := range layers {
+		if l.Name == basemap.LayerBoundaries {
+			for _, f := range l.Features {
+				adcodes[f.Props["adcode"]] = true
+			}
+		}
+	}
+	if !adcodes["990101"] || !adcodes["990102"] {
+		t.Errorf("imported boundaries in the tile: %v", adcodes)
+	}
+}
