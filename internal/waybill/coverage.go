@@ -212,4 +212,15 @@ func RegisterCrossChecks(api huma.API, c *CrossChecks) {
 			rep, err := c.Coverage(ctx, q)
 			return &struct{ Body *CoverageReport }{rep}, err
 		})
+	huma.Register(api, huma.Operation{OperationID: "waybill-delivery-proposals", Method: http.MethodGet, Path: "/waybills/delivery-proposals",
+		Summary: "Arrivals at the unloading place",
+		Description: "Waybills whose vehicle stopped at the unloading place (found by the cross-checks), newest first, in the caller's " +
+			"data scope: the carrier confirms the delivery by moving the waybill to delivered.",
+		Tags: []string{"Waybills"}},
+		func(ctx context.Context, in *struct {
+			Limit int `query:"limit" minimum:"1" maximum:"500" default:"100"`
+		}) (*struct{ Body []DeliveryProposal }, error) {
+			out, err := c.DeliveryProposals(ctx, in.Limit)
+			return &struct{ Body []DeliveryProposal }{out}, err
+		})
 }

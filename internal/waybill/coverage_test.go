@@ -24,7 +24,7 @@ import (
 // drive returns the reports of a vehicle moving east at 36 km/h for the
 // given minutes from at (one every 30 s), then one stopped report; loaded
 // sets the load bits (full).
-func drive(vehicle int64, at time.Time, minutes int, loaded bool, lonStart float64) []gateway.Position {
+func xcDrive(vehicle int64, at time.Time, minutes int, loaded bool, lonStart float64) []gateway.Position {
 	status := uint32(1<<1 | 1) // fixed, ACC on
 	if loaded {
 		status |= 3 << 8
@@ -68,15 +68,15 @@ func TestCoverageOfADay(t *testing.T) {
 		e.trips.trips[2] = &waybill.TripView{WaybillID: 12, Number: "WB-2", State: waybill.StateViewInTransit, VehicleID: 2}
 		day := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, civil.CST) }
 		var ps []gateway.Position
-		ps = append(ps, drive(1, day(20, 10, 0), 30, true, 104.00)...)
-		ps = append(ps, drive(2, day(20, 14, 0), 20, true, 104.00)...)
-		ps = append(ps, drive(2, day(20, 15, 0), 10, false, 104.05)...)
-		ps = append(ps, drive(3, day(20, 11, 0), 30, true, 104.00)...)
-		ps = append(ps, drive(4, day(20, 9, 0), 30, false, 104.00)...)
-		ps = append(ps, drive(5, day(20, 9, 0), 30, true, 104.00)...)
-		ps = append(ps, drive(6, day(20, 8, 0), 0, true, 104.00)...)
-		ps = append(ps, drive(6, day(20, 18, 0), 0, true, 104.00)...)
-		ps = append(ps, drive(1, day(21, 8, 0), 10, true, 104.10)...)
+		ps = append(ps, xcDrive(1, day(20, 10, 0), 30, true, 104.00)...)
+		ps = append(ps, xcDrive(2, day(20, 14, 0), 20, true, 104.00)...)
+		ps = append(ps, xcDrive(2, day(20, 15, 0), 10, false, 104.05)...)
+		ps = append(ps, xcDrive(3, day(20, 11, 0), 30, true, 104.00)...)
+		ps = append(ps, xcDrive(4, day(20, 9, 0), 30, false, 104.00)...)
+		ps = append(ps, xcDrive(5, day(20, 9, 0), 30, true, 104.00)...)
+		ps = append(ps, xcDrive(6, day(20, 8, 0), 0, true, 104.00)...)
+		ps = append(ps, xcDrive(6, day(20, 18, 0), 0, true, 104.00)...)
+		ps = append(ps, xcDrive(1, day(21, 8, 0), 10, true, 104.10)...)
 		c := e.checks()
 		// Per vehicle in device-time order, in batches of mixed vehicles.
 		if err := c.Process(t.Context(), ps); err != nil {

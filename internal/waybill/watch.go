@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jiaotong-platform/jiaotong/internal/gateway"
@@ -262,6 +263,11 @@ type CrossChecks struct {
 	zonesAt     time.Time
 	now         func() time.Time
 
+	// tripGen is bumped by ForgetTrips, which the waybill service calls
+	// from inside Transition, possibly while a batch holds mu: a counter,
+	// not a lock, makes the cached active waybills stale.
+	tripGen atomic.Int64
+
 	ready    chan struct{}
 	readyOne sync.Once
 }
@@ -274,6 +280,7 @@ type cachedVehicle struct {
 type cachedTrip struct {
 	trip *TripView
 	at   time.Time
+	gen  int64
 }
 
 // NewCrossChecks returns the cross-checks. trips is the waybill store
@@ -468,7 +475,8 @@ func (c *CrossChecks) vehicleInfo(ctx context.Context, id int64) *monitor.Vehicl
 // TripCacheTTL (and forgotten when the cross-checks move it).
 func (c *CrossChecks) activeTrip(ctx context.Context, id int64) *TripView {
 	now := c.now()
-	if e := c.tripCache[id]; e != nil && now.Sub(e.at) < c.cfg.TripCacheTTL {
+	gen := c.tripGen.Load()
+	if e := c.tripCache[id]; e != nil && e.gen == gen && now.Sub(e.at) < c.cfg.TripCacheTTL {
 		return e.trip
 	}
 	t, err := c.trips.ActiveTrip(access.With(ctx, access.System), id)
@@ -479,17 +487,26 @@ func (c *CrossChecks) activeTrip(ctx context.Context, id int64) *TripView {
 		}
 		return nil
 	}
-	c.tripCache[id] = &cachedTrip{trip: t, at: now}
+	c.tripCache[id] = &cachedTrip{trip: t, at: now, gen: gen}
 	return t
 }
 
-// ForgetTrips drops the cached active waybills (a waybill was issued,
-// changed or cancelled; the waybill service calls it).
-func (c *CrossChecks) ForgetTrips() {
+// LastDeviceTime returns the device time of the last position of a
+// vehicle the cross-checks evaluated (zero: none), so a caller can tell
+// when they caught up.
+func (c *CrossChecks) LastDeviceTime(vehicleID int64) time.Time {
 	c.mu.Lock()
-	clear(c.tripCache)
-	c.mu.Unlock()
+	defer c.mu.Unlock()
+	if st := c.vehicles[vehicleID]; st != nil && st.LastDev > 0 {
+		return time.UnixMilli(st.LastDev)
+	}
+	return time.Time{}
 }
+
+// ForgetTrips makes the cached active waybills stale (a waybill was
+// issued, changed or cancelled: wire it to Service.OnChange). It never
+// blocks.
+func (c *CrossChecks) ForgetTrips() { c.tripGen.Add(1) }
 
 // --- evaluation ---
 

@@ -143,7 +143,7 @@ func (e *xcEnv) zone(t *testing.T, name, purpose string, centre roadnet.Point, r
 
 // tripPositions drives a vehicle's track for the given simulated time and
 // returns its live reports as the gateway would publish them.
-func tripPositions(t *testing.T, w *sim.World, v sim.Vehicle, start time.Time, dur time.Duration) []gateway.Position {
+func xcTripPositions(t *testing.T, w *sim.World, v sim.Vehicle, start time.Time, dur time.Duration) []gateway.Position {
 	t.Helper()
 	tr := sim.NewTrack(w, &v, 0, 1, start, sim.TrackOptions{Interval: 15 * time.Second})
 	r := w.G.NewRouter()
@@ -154,19 +154,19 @@ func tripPositions(t *testing.T, w *sim.World, v sim.Vehicle, start time.Time, d
 			return ps
 		}
 		if l := out.Location; l != nil {
-			ps = append(ps, positionOf(v.ID, l, out.At))
+			ps = append(ps, xcPositionOf(v.ID, l, out.At))
 		}
 	}
 }
 
-func positionOf(vehicle int64, loc *jt808.Location, at time.Time) gateway.Position {
+func xcPositionOf(vehicle int64, loc *jt808.Location, at time.Time) gateway.Position {
 	return gateway.Position{VehicleID: vehicle, DeviceTime: at, ReceiveTime: at, Lat: loc.Lat, Lon: loc.Lon, Speed: loc.Speed,
 		Heading: loc.Direction, Status: uint32(loc.Status), Alarm: uint32(loc.Alarm)}
 }
 
 // matchingTrip is the waybill of a hazmat trip: its places, its route and
 // a time window around the simulated start.
-func matchingTrip(vehicle int64, trip *sim.HazmatTrip, start time.Time) *waybill.TripView {
+func xcMatchingTrip(vehicle int64, trip *sim.HazmatTrip, start time.Time) *waybill.TripView {
 	tv := &waybill.TripView{WaybillID: 1, Number: "WB-TEST-1", State: waybill.StateViewIssued, VehicleID: vehicle, OperatorID: 7,
 		Region: "510104", CorridorM: 300,
 		Loading:          waybill.PlaceView{Name: "装货地", Lon: trip.Loading.Lon, Lat: trip.Loading.Lat, RadiusM: 300},
@@ -178,7 +178,7 @@ func matchingTrip(vehicle int64, trip *sim.HazmatTrip, start time.Time) *waybill
 	return tv
 }
 
-func rulesOf(as []monitor.Alarm) map[monitor.Rule]int {
+func xcRulesOf(as []monitor.Alarm) map[monitor.Rule]int {
 	out := map[monitor.Rule]int{}
 	for _, a := range as {
 		out[a.Rule]++
@@ -186,7 +186,7 @@ func rulesOf(as []monitor.Alarm) map[monitor.Rule]int {
 	return out
 }
 
-func describe(as []monitor.Alarm) string {
+func xcDescribe(as []monitor.Alarm) string {
 	s := ""
 	for _, a := range as {
 		end := "ongoing"
@@ -260,13 +260,13 @@ func TestCrossChecksHazmatTrip(t *testing.T) {
 					vt.trip(&h)
 				}
 				if vt.waybill != nil {
-					e.trips.trips[id] = vt.waybill(matchingTrip(id, plan, xcStart))
+					e.trips.trips[id] = vt.waybill(xcMatchingTrip(id, plan, xcStart))
 				}
 				if vt.zones != nil {
 					vt.zones(t, e, &h)
 				}
 				v := sim.Vehicle{ID: id, Plate: "川A00101", Category: registry.CategoryHazmat, TerminalPhone: "13900000101", Trip: &h}
-				ps := tripPositions(t, w, v, xcStart, 2*time.Hour)
+				ps := xcTripPositions(t, w, v, xcStart, 2*time.Hour)
 				c := e.checks()
 				for i := 0; i < len(ps); i += 25 {
 					if err := c.Process(t.Context(), ps[i:min(i+25, len(ps))]); err != nil {
@@ -274,13 +274,13 @@ func TestCrossChecksHazmatTrip(t *testing.T) {
 					}
 				}
 				as := e.alarms(t)
-				got := rulesOf(as)
+				got := xcRulesOf(as)
 				if fmt.Sprint(got) != fmt.Sprint(vt.want) {
-					t.Errorf("alarms %v, want %v:%s", got, vt.want, describe(as))
+					t.Errorf("alarms %v, want %v:%s", got, vt.want, xcDescribe(as))
 				}
 				for _, a := range as {
 					if a.Ongoing {
-						t.Errorf("alarm still ongoing after the trip:%s", describe([]monitor.Alarm{a}))
+						t.Errorf("alarm still ongoing after the trip:%s", xcDescribe([]monitor.Alarm{a}))
 					}
 				}
 				if vt.moves {
@@ -306,7 +306,7 @@ func TestCrossChecksRestart(t *testing.T) {
 	}
 	const id = 102
 	v := sim.Vehicle{ID: id, Plate: "川A00102", Category: registry.CategoryHazmat, TerminalPhone: "13900000102", Trip: plan}
-	ps := tripPositions(t, w, v, xcStart, 2*time.Hour)
+	ps := xcTripPositions(t, w, v, xcStart, 2*time.Hour)
 	type result struct {
 		alarms   string
 		movement string
