@@ -493,7 +493,7 @@ func (s *Service) Verify(ctx context.Context, token string) (*Verification, erro
 	if err := s.Init(ctx); err != nil {
 		return nil, err
 	}
-	c, err := s.keys.verify(token)
+	c, err := s.keys.verify(ctx, s.db, token)
 	if err != nil {
 		return nil, err
 	}

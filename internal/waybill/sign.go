@@ -101,6 +101,8 @@ type keyring struct {
 	signer  *signingKey
 	byKid   map[string]*signingKey
 	ordered []*signingKey
+	// reloaded is when an unknown kid last made verify reload the keys.
+	reloaded time.Time
 }
 
 func kidOf(pubRaw []byte) string {
@@ -216,14 +218,24 @@ func (r *keyring) sign(c Claims) (string, error) {
 	return signed + "." + base64.RawURLEncoding.EncodeToString(sig), nil
 }
 
-// verify checks a token's signature and returns its claims.
-func (r *keyring) verify(tok string) (Claims, error) {
+// verify checks a token's signature and returns its claims. A kid it does
+// not know makes it reload the keys once: another process may have created
+// one since (processes that started together).
+func (r *keyring) verify(ctx context.Context, db *sqldb.DB, tok string) (Claims, error) {
 	c, signed, sig, err := ParseToken(tok)
 	if err != nil {
 		return Claims{}, err
 	}
 	r.mu.Lock()
 	k := r.byKid[c.Kid]
+	if k == nil && time.Since(r.reloaded) > time.Minute { // unknown kids of forged tokens do not hammer the database
+		r.reloaded = time.Now()
+		if err := r.load(ctx, db); err != nil {
+			r.mu.Unlock()
+			return Claims{}, err
+		}
+		k = r.byKid[c.Kid]
+	}
 	r.mu.Unlock()
 	if k == nil {
 		return Claims{}, badToken("运单凭证不是本平台签发的 (signed by a key this platform does not know)")

@@ -2,7 +2,9 @@ package waybill
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -76,7 +78,9 @@ func insertWaybill(ctx context.Context, tx *sqldb.Tx, w *Waybill, now time.Time)
 		return err
 	}
 	// The number needs the id: a unique placeholder first.
-	tmp := "tmp-" + strconv.FormatInt(now.UnixNano(), 36)
+	var rnd [12]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := "tmp-" + hex.EncodeToString(rnd[:])
 	err = tx.QueryRowContext(ctx, `INSERT INTO waybills (version, number, state, operator_id, region, vehicle_id, trailer_id, plate,
 		trailer_plate, operator_name, departure_at, arrival_at, issued_at, state_changed_at, created_at, updated_at, token, body)
 		VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULL, $12, $12, $12, '', $13) RETURNING id`,
