@@ -62,7 +62,9 @@ type App struct {
 	Monitor  *monitor.Service
 	Live     *live.Service
 	Waybill  *waybill.Service
-	Basemap  *basemap.Service
+	// CrossChecks compares hazmat vehicles' positions with their waybills.
+	CrossChecks *waybill.CrossChecks
+	Basemap     *basemap.Service
 
 	logger    *slog.Logger
 	stdout    io.Writer
@@ -74,7 +76,8 @@ type App struct {
 
 // modules lists every module's schema, in dependency order.
 func modules() []sqldb.Module {
-	return []sqldb.Module{audit.Module(), iam.Module(), registry.Module(), tracks.Module(), monitor.Module(), basemap.Module(), waybill.Module()}
+	return []sqldb.Module{audit.Module(), iam.Module(), registry.Module(), tracks.Module(), monitor.Module(), basemap.Module(), waybill.Module(),
+		waybill.CrossCheckModule()}
 }
 
 // New opens storage and the event log, migrates the schema and builds every
@@ -142,6 +145,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (a *App, err erro
 	if err := a.buildWaybill(ctx, logger); err != nil {
 		return nil, err
 	}
+	a.buildCrossChecks(logger)
 	a.Basemap = newBasemap(a.DB, cfg, logger, reg)
 	a.Basemap.Mount(a.HTTP.Mux)
 	if cfg.HTTP.Pprof {
@@ -297,6 +301,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if a.Config.HasRole("monitor") {
 		g.Go(func() error { return a.Monitor.Run(gctx) })
+		g.Go(func() error { return a.CrossChecks.Run(gctx) })
 	}
 	if a.Config.HasRole("api") {
 		g.Go(func() error { return a.Live.Run(gctx) })
