@@ -1,16 +1,24 @@
 package tests
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	pngenc "image/png"
 	"io"
+	"math"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -277,4 +285,108 @@ func TestIntegrationImportBoundariesCommand(t *testing.T) {
 	if !adcodes["990101"] || !adcodes["990102"] {
 		t.Errorf("imported boundaries in the tile: %v", adcodes)
 	}
+}
+
+// With an external GCJ-02 tile source configured, the map draws its tiles
+// and shifts the platform's WGS-84 positions to GCJ-02 for display: a parked
+// vehicle is drawn where its GCJ-02 position is, a few hundred metres from
+// its WGS-84 one. The tile source here is a local test server.
+func TestIntegrationBasemapExternalGCJ02(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the platform and a browser")
+	}
+	var tileHits atomic.Int64
+	png := tilePNG(t)
+	tiles := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tileHits.Add(1)
+		w.Header().Set("Content-Type", "image/png")
+		_, _ = w.Write(png)
+	}))
+	defer tiles.Close()
+
+	ctx := offlineBrowser(t)
+	cfg := testConfig(t)
+	cfg.Basemap.TilesURL = tiles.URL + "/gcj/{z}/{x}/{y}.png"
+	cfg.Basemap.TilesDatum = "gcj02"
+	cfg.Basemap.TilesAttribution = "测试底图"
+	p := start(t, cfg)
+	defer screenshotOnFailure(t, ctx)
+	offline := cutOffline(t, ctx)
+
+	must(t, ctx, "open the console", chromedp.Navigate(p.URL+"/#/login"))
+	must(t, ctx, "login form", chromedp.WaitVisible(chromedp.ID("loginForm")))
+	typeInto(t, ctx, "username", "jinjiang.monitor")
+	typeInto(t, ctx, "password", demo.UserPassword)
+	must(t, ctx, "submit", chromedp.Click(chromedp.CSS(`#loginForm button[type=submit]`)))
+	must(t, ctx, "console shown", chromedp.WaitVisible(chromedp.ID("app")))
+	waitFor(t, ctx, "map menu", `document.querySelector('[data-menu="map"]') !== null`)
+	must(t, ctx, "open the map", chromedp.Click(chromedp.CSS(`[data-menu="map"]`)))
+	waitLong(t, ctx, "map in GCJ-02", `document.getElementById("map")?.dataset.datum === "gcj02"`, 60*time.Second)
+	waitLong(t, ctx, "parked vehicles drawn", `document.getElementById("map").jtMap.queryRenderedFeatures({layers: ["vehicles-dot"]}).some(f => f.properties.mode === "parked")`, 60*time.Second)
+	if tileHits.Load() == 0 {
+		t.Error("no tile fetched from the external source")
+	}
+	attrib := must(t, ctx, "attribution", chromedp.Evaluate[string](`document.querySelector("#map .maplibregl-ctrl-attrib")?.textContent ?? ""`))
+	if !strings.Contains(attrib, "测试底图") {
+		t.Errorf("attribution %q does not credit the tile provider", attrib)
+	}
+
+	drawn := must(t, ctx, "parked vehicles on screen", chromedp.Evaluate[[][3]float64](`document.getElementById("map").jtMap
+		.queryRenderedFeatures({layers: ["vehicles-dot"]}).filter(f => f.properties.mode === "parked")
+		.map(f => [f.properties.id, f.geometry.coordinates[0], f.geometry.coordinates[1]])`))
+	c := login(t, p.URL, "jinjiang.monitor", demo.UserPassword)
+	var states struct {
+		Items []struct {
+			VehicleID int64   `json:"vehicle_id"`
+			Lat       float64 `json:"lat"`
+			Lon       float64 `json:"lon"`
+		} `json:"items"`
+	}
+	if status := c.do("GET", "/api/v1/monitor/live-states?page_size=500", nil, &states); status != 200 {
+		t.Fatalf("live states: %d", status)
+	}
+	wgs := map[int64][2]float64{}
+	for _, s := range states.Items {
+		wgs[s.VehicleID] = [2]float64{s.Lon, s.Lat}
+	}
+	checked, worst := 0, 0.0
+	for _, d := range drawn {
+		w, ok := wgs[int64(d[0])]
+		if !ok {
+			continue
+		}
+		gLon, gLat := basemap.ToGCJ02(w[0], w[1])
+		toGCJ, toWGS := metresApart(d[1], d[2], gLon, gLat), metresApart(d[1], d[2], w[0], w[1])
+		// Rendered positions are quantised to the tile grid: a few metres.
+		if toGCJ > 20 || toWGS < 200 {
+			t.Errorf("vehicle %v drawn %.0f m from its GCJ-02 position and %.0f m from its WGS-84 one", d[0], toGCJ, toWGS)
+		}
+		checked++
+		worst = max(worst, toGCJ)
+	}
+	t.Logf("%d parked vehicles drawn within %.1f m of their GCJ-02 positions", checked, worst)
+	if checked == 0 {
+		t.Fatalf("no parked vehicle to compare (%d drawn, %d states)", len(drawn), len(wgs))
+	}
+	offline.check(t)
+	screenshot(t, ctx, "gcj02")
+}
+
+func metresApart(lon1, lat1, lon2, lat2 float64) float64 {
+	const r = 6371008.8
+	x := (lon2 - lon1) * math.Pi / 180 * math.Cos((lat1+lat2)/2*math.Pi/180)
+	y := (lat2 - lat1) * math.Pi / 180
+	return r * math.Hypot(x, y)
+}
+
+// tilePNG is a tile image: a light grey square.
+func tilePNG(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 256, 256))
+	draw.Draw(img, img.Bounds(), &image.Uniform{color.RGBA{0xdd, 0xe4, 0xea, 0xff}}, image.Point{}, draw.Src)
+	var buf bytes.Buffer
+	if err := pngenc.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

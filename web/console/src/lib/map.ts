@@ -313,9 +313,13 @@ export function createMap(container: HTMLElement, zoom = 11, opts: { theme?: Bas
   map.addControl(new AttributionControl({ compact: true }), 'bottom-right')
   // Without its style the map would never load and show nothing: fall back
   // to the plain background so the platform's own data still shows.
+  // For tests and the browser console: the map behind the element, and the
+  // datum it draws in.
+  ;(container as HTMLElement & { jtMap?: MlMap }).jtMap = map
   let styled = false
   map.on('style.load', () => {
     styled = true
+    container.dataset.datum = mapDatum(map)
     // The first style holds only basemap layers: remember them.
     if (!basemapIds.has(map)) {
       const st = map.getStyle()
