@@ -14,9 +14,14 @@ const routes: RouteRecordRaw[] = [
       { path: 'map', name: 'map', component: () => import('@/views/MapView.vue'), meta: { perm: 'monitor.read' } },
       { path: 'alarms', name: 'alarms', component: () => import('@/views/AlarmsView.vue'), meta: { perm: 'monitor.read' } },
       { path: 'playback', name: 'playback', component: () => import('@/views/PlaybackView.vue'), meta: { perm: 'monitor.read' } },
-      { path: 'registry/:entity(vehicles|operators|practitioners|stations|vessels)', name: 'registry', component: () => import('@/views/RegistryView.vue'), meta: { perm: 'registry.read' }, props: true },
+      { path: 'dashboard', name: 'dashboard', component: () => import('@/views/DashboardView.vue'), meta: { perm: 'monitor.read' } },
+      { path: 'checks', name: 'checks', component: () => import('@/views/ChecksView.vue'), meta: { perm: 'monitor.read' } },
+      { path: 'registry/:entity(vehicles|operators|practitioners|stations|routes|vessels)', name: 'registry', component: () => import('@/views/RegistryView.vue'), meta: { perm: 'registry.read' }, props: true },
     ],
   },
+  // The command-center screen fills the window, without the console's frame;
+  // it is the authorities' (an enterprise watches its fleet on the map).
+  { path: '/bigscreen', name: 'bigscreen', component: () => import('@/views/BigScreenView.vue'), meta: { perm: 'monitor.read', authority: true } },
   { path: '/:rest(.*)*', redirect: '/' },
 ]
 
@@ -30,7 +35,8 @@ router.beforeEach(async (to) => {
   }
   if (!auth.me) return { name: 'login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
   const perm = to.meta.perm as string | undefined
-  if (perm && !auth.can(perm)) {
+  const refused = (perm && !auth.can(perm)) || (to.meta.authority && !!auth.me.scope.operator_id)
+  if (refused) {
     // Enterprise users without registry.read start on the map, and so on.
     for (const [name, p] of [['map', 'monitor.read'], ['overview', 'registry.read']] as const) {
       if (to.name !== name && auth.can(p)) return { name }

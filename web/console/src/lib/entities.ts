@@ -3,7 +3,7 @@
 // only offers the right input for each field and shows the server's reason
 // beside the field it names.
 
-export type FieldKind = 'text' | 'number' | 'decimal' | 'date' | 'select' | 'multi'
+export type FieldKind = 'text' | 'number' | 'decimal' | 'date' | 'select' | 'multi' | 'corridor'
 
 export interface FieldDef {
   name: string
@@ -26,12 +26,15 @@ export interface EntityDef {
   columns: ColumnDef[]
   sort: string
   categories?: string[]
+  // Fields the form does not edit but an update must send back unchanged
+  // (an update replaces the whole record).
+  keep?: string[]
 }
 
 const vehicleCategories = ['coach', 'charter', 'tourism', 'hazmat', 'heavy_truck', 'tractor', 'truck', 'taxi', 'bus']
 const practitionerCategories = ['passenger_driver', 'freight_driver', 'hazmat_driver', 'hazmat_loader', 'hazmat_escort', 'taxi_driver', 'ride_hailing_driver', 'maintenance_engineer']
 
-export type EntityName = 'vehicles' | 'operators' | 'practitioners' | 'stations' | 'vessels'
+export type EntityName = 'vehicles' | 'operators' | 'practitioners' | 'stations' | 'routes' | 'vessels'
 
 export const entities: Record<EntityName, EntityDef> = {
   vehicles: {
@@ -65,7 +68,9 @@ export const entities: Record<EntityName, EntityDef> = {
       { name: 'terminal_model', kind: 'text', max: 30 },
       { name: 'terminal_maker', kind: 'text', max: 30 },
       { name: 'status', kind: 'select', options: ['in_service', 'out_of_service', 'scrapped'], optionGroup: 'status' },
+      { name: 'driver_id', kind: 'number' },
     ],
+    keep: ['hazmat_classes'],
   },
   operators: {
     sort: 'name',
@@ -92,6 +97,7 @@ export const entities: Record<EntityName, EntityDef> = {
       { name: 'scopes', kind: 'multi', options: ['scheduled_coach', 'charter', 'tourism', 'hazmat', 'general_freight', 'taxi', 'bus', 'ride_hailing', 'maintenance', 'training'], optionGroup: 'scope' },
       { name: 'status', kind: 'select', options: ['active', 'suspended', 'cancelled'], optionGroup: 'status' },
     ],
+    keep: ['hazmat_classes'],
   },
   practitioners: {
     sort: 'name',
@@ -139,6 +145,34 @@ export const entities: Record<EntityName, EntityDef> = {
       { name: 'contact_phone', kind: 'text', max: 20 },
     ],
   },
+  routes: {
+    sort: 'code',
+    columns: [
+      { name: 'code', width: 110 },
+      { name: 'name' },
+      { name: 'line_class', group: 'lineClass', width: 100 },
+      { name: 'operator_id', width: 90 },
+      { name: 'region', width: 90 },
+      { name: 'distance_km', width: 100 },
+      { name: 'corridor_width_m', width: 120 },
+      { name: 'valid_until', width: 120, expiry: true },
+    ],
+    fields: [
+      { name: 'code', kind: 'text', required: true, max: 50 },
+      { name: 'name', kind: 'text', required: true, max: 100 },
+      { name: 'operator_id', kind: 'number', required: true },
+      { name: 'region', kind: 'text', required: true, max: 6 },
+      { name: 'origin_station_id', kind: 'number', required: true },
+      { name: 'destination_station_id', kind: 'number', required: true },
+      { name: 'line_class', kind: 'select', required: true, options: ['class1', 'class2', 'class3', 'class4'], optionGroup: 'lineClass' },
+      { name: 'distance_km', kind: 'decimal' },
+      { name: 'valid_from', kind: 'date' },
+      { name: 'valid_until', kind: 'date' },
+      { name: 'corridor_width_m', kind: 'number' },
+      { name: 'corridor', kind: 'corridor' },
+    ],
+    keep: ['stops', 'vehicle_ids', 'schedule'],
+  },
   vessels: {
     sort: 'name',
     columns: [
@@ -170,7 +204,14 @@ export function bodyOf(def: EntityDef, form: Record<string, unknown>): Record<st
     const v = form[f.name]
     if (v === undefined || v === null || v === '') continue
     if (Array.isArray(v) && v.length === 0) continue
+    if (f.kind === 'corridor' && !((v as { coordinates?: unknown[] }).coordinates?.length)) continue
     out[f.name] = f.kind === 'number' || f.kind === 'decimal' ? Number(v) : v
+  }
+  for (const k of def.keep ?? []) {
+    const v = form[k]
+    if (v === undefined || v === null || v === '') continue
+    if (Array.isArray(v) && v.length === 0) continue
+    out[k] = v
   }
   return out
 }

@@ -16,6 +16,7 @@ export { ElMenu, ElMenuItem, ElSubMenu } from 'element-plus/es/components/menu/i
 export { ElMessage } from 'element-plus/es/components/message/index.mjs'
 export { ElNotification } from 'element-plus/es/components/notification/index.mjs'
 export { ElPagination } from 'element-plus/es/components/pagination/index.mjs'
+export { ElRadioGroup, ElRadioButton, ElRadio } from 'element-plus/es/components/radio/index.mjs'
 export { ElSelect, ElOption } from 'element-plus/es/components/select/index.mjs'
 export { ElSlider } from 'element-plus/es/components/slider/index.mjs'
 export { ElSwitch } from 'element-plus/es/components/switch/index.mjs'

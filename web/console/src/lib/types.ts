@@ -86,3 +86,69 @@ export interface SheetReport {
   warnings?: string[] | null
 }
 export type { Page } from './api'
+
+export interface Indicators {
+  day?: string
+  level: string
+  unit: string
+  region?: string
+  region_name?: string
+  operator_id?: number
+  registered: number
+  in_network: number
+  online: number
+  network_rate?: number
+  online_rate?: number
+  track_completeness?: number
+  data_qualification?: number
+  drift_rate?: number
+  check_response_rate?: number
+  overspeed_count: number
+}
+
+export interface AlarmCount {
+  key: string
+  label?: string
+  region?: string
+  operator_id?: number
+  count: number
+  critical: number
+  open: number
+  ongoing: number
+}
+
+export interface Check {
+  id: number
+  request_id: number
+  operator_id: number
+  operator_name: string
+  region: string
+  question: string
+  status: 'pending' | 'answered' | 'late' | 'missed'
+  status_label: string
+  overdue: boolean
+  sent_at: string
+  sent_by: string
+  due_at: string
+  expires_at: string
+  answer?: string
+  answered_at?: string
+  answered_by?: string
+  response_s?: number
+}
+
+export interface CheckStats {
+  group: string
+  operator_id?: number
+  operator_name?: string
+  region: string
+  region_name?: string
+  sent: number
+  answered: number
+  late: number
+  missed: number
+  pending: number
+  due: number
+  response_rate?: number
+  mean_response_s?: number
+}
