@@ -88,7 +88,7 @@ func (r *CoverageRow) finish() {
 
 // Coverage computes the statistic for the caller's scope.
 func (c *CrossChecks) Coverage(ctx context.Context, q CoverageQuery) (*CoverageReport, error) {
-	p, err := access.Require(ctx, access.PermMonitorRead)
+	p, err := access.Require(ctx, access.PermWaybillRead)
 	if err != nil {
 		return nil, err
 	}

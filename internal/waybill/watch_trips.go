@@ -95,7 +95,7 @@ type DeliveryProposal struct {
 // DeliveryProposals lists the recorded arrivals in the caller's scope,
 // newest first (at most limit).
 func (c *CrossChecks) DeliveryProposals(ctx context.Context, limit int) ([]DeliveryProposal, error) {
-	p, err := access.Require(ctx, access.PermMonitorRead)
+	p, err := access.Require(ctx, access.PermWaybillRead)
 	if err != nil {
 		return nil, err
 	}
