@@ -207,3 +207,25 @@ func TestTileCacheEvicts(t *testing.T) {
 		t.Error("the oldest tile was kept past the budget")
 	}
 }
+
+// Another extract can be configured; the PBF of the same data gives the
+// same tiles as the embedded XML.
+func TestOSMFileConfigured(t *testing.T) {
+	pbf := New(nil, Config{OSMFile: "../roadnet/testdata/chengdu.osm.pbf"}, quiet)
+	x, y := tileOf(104.0776, 30.6570, 14)
+	a, err := pbf.Render(context.Background(), 14, x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := chengdu().Render(context.Background(), 14, x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a) == 0 || string(a) != string(b) {
+		t.Errorf("tile from the PBF (%d bytes) differs from the tile from the XML (%d bytes)", len(a), len(b))
+	}
+	missing := New(nil, Config{OSMFile: "no-such-file.osm.pbf"}, quiet)
+	if _, err := missing.Render(context.Background(), 14, x, y); err == nil {
+		t.Error("a missing OSM file gave tiles")
+	}
+}
