@@ -157,6 +157,9 @@ var operatorImport = &importer[Operator]{
 	keyQuery: "SELECT id, region, id, credit_code FROM registry_operators",
 	keyNames: []string{"credit_code"},
 	keysOf:   func(v *Operator) []string { return []string{v.CreditCode} },
+	// the sheet has no column for the dangerous-goods classes (set through
+	// the API): an import keeps them
+	carry: func(old, v *Operator) { v.HazmatClasses = old.HazmatClasses },
 }
 
 var vehicleImport = &importer[Vehicle]{
@@ -203,6 +206,7 @@ var vehicleImport = &importer[Vehicle]{
 		if v.OperatorID == old.OperatorID {
 			v.DriverID = old.DriverID
 		}
+		v.HazmatClasses = old.HazmatClasses
 	},
 }
 
