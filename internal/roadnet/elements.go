@@ -110,6 +110,8 @@ func (s *elementSink) way(id int64, nodes []int64, tags map[string]string) {
 	s.err = s.fn(e)
 }
 
+func (s *elementSink) relations() bool { return true }
+
 func (s *elementSink) relation(id int64, members []Member, tags map[string]string) {
 	if s.err != nil {
 		return

@@ -152,6 +152,10 @@ func (c *osmCollector) graph() (*Graph, error) {
 // relation ignores relations: the road graph needs none.
 func (c *osmCollector) relation(int64, []Member, map[string]string) {}
 
+// relations is false: the readers then skip relations unparsed, so a file
+// loads into the graph exactly as it did before relations were read.
+func (c *osmCollector) relations() bool { return false }
+
 // osmSink receives the elements of an OSM file in file order (nodes, then
 // ways, then relations in well-formed files). The tags map and the slices
 // are reused by the reader: a sink copies what it keeps.
@@ -159,6 +163,8 @@ type osmSink interface {
 	node(id int64, p Point, tags map[string]string) error
 	way(id int64, nodes []int64, tags map[string]string)
 	relation(id int64, members []Member, tags map[string]string)
+	// relations says whether the sink wants relations at all.
+	relations() bool
 }
 
 func parseOSM(r io.Reader) (*Graph, error) {
@@ -233,7 +239,7 @@ func readOSM(r io.Reader, c osmSink) error {
 					}
 				}
 			case "member":
-				if inElem != "relation" {
+				if inElem != "relation" || !c.relations() {
 					continue
 				}
 				var m Member
@@ -264,7 +270,9 @@ func readOSM(r io.Reader, c osmSink) error {
 				c.way(elemID, nds, tags)
 				inElem = ""
 			case "relation":
-				c.relation(elemID, members, tags)
+				if c.relations() {
+					c.relation(elemID, members, tags)
+				}
 				inElem = ""
 			}
 		}

@@ -594,6 +594,9 @@ func (p *pbfReader) primitiveGroup(b []byte, sc scale) error {
 		case 3:
 			err = p.way(f.data)
 		case 4:
+			if !p.c.relations() {
+				break
+			}
 			if err := wantType(f, wireBytes); err != nil {
 				return err
 			}
