@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/jiaotong-platform/jiaotong/internal/gateway"
+	"github.com/jiaotong-platform/jiaotong/internal/monitor"
 	"github.com/jiaotong-platform/jiaotong/internal/platform/access"
 	"github.com/jiaotong-platform/jiaotong/internal/platform/civil"
 	"github.com/jiaotong-platform/jiaotong/internal/platform/httpapi"
@@ -53,6 +54,7 @@ func xcDrive(vehicle int64, at time.Time, minutes int, loaded bool, lonStart flo
 //	v4 hazmat 510105: moves empty only
 //	v5 coach  510104: load bits set, but not a dangerous-goods vehicle
 //	v6 hazmat 510104: reports parked all day
+//	v7-v9: tractors on 22 Nov (see below)
 //
 // 20 Nov: 4 vehicles moved, 3 loaded, 2 of them under a waybill: 2/3.
 func TestCoverageOfADay(t *testing.T) {
@@ -77,6 +79,18 @@ func TestCoverageOfADay(t *testing.T) {
 		ps = append(ps, xcDrive(6, day(20, 8, 0), 0, true, 104.00)...)
 		ps = append(ps, xcDrive(6, day(20, 18, 0), 0, true, 104.00)...)
 		ps = append(ps, xcDrive(1, day(21, 8, 0), 10, true, 104.10)...)
+		// 22 Nov, tractors (半挂牵引车): v7 approved for no dangerous goods
+		// and without a waybill is ordinary freight, out of the statistic;
+		// v8, the same with a waybill, hauls a hazmat trailer; v9 is
+		// approved for class 3 and moves loaded without a waybill.
+		for _, id := range []int64{7, 8, 9} {
+			e.reg.add(id, registry.CategoryTractor, "510104", 7)
+		}
+		e.reg[9].HazmatClasses = []string{"3"}
+		e.trips.trips[8] = &waybill.TripView{WaybillID: 18, Number: "WB-8", State: waybill.StateViewInTransit, VehicleID: 8}
+		for _, id := range []int64{7, 8, 9} {
+			ps = append(ps, xcDrive(id, day(22, 9, 0), 20, true, 104.00)...)
+		}
 		c := e.checks()
 		// Per vehicle in device-time order, in batches of mixed vehicles.
 		if err := c.Process(t.Context(), ps); err != nil {
@@ -115,6 +129,24 @@ func TestCoverageOfADay(t *testing.T) {
 		if diff := cmp.Diff([]waybill.CoverageRow{{Region: "510100", Moved: 5, Loaded: 4, Covered: 3, Uncovered: 1, Coverage: f(0.75)}},
 			rep.Rows); diff != "" {
 			t.Errorf("per city (-want +got):\n%s", diff)
+		}
+
+		rep, err = c.Coverage(sys, waybill.CoverageQuery{From: civil.Of(day(22, 0, 0)), To: civil.Of(day(22, 0, 0))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]waybill.CoverageRow{{Day: "2026-11-22", Region: "510104", Moved: 2, Loaded: 2, Covered: 1, Uncovered: 1,
+			Coverage: f(0.5)}}, rep.Rows); diff != "" {
+			t.Errorf("tractors (-want +got):\n%s", diff)
+		}
+		missing := map[int64]int{}
+		for _, a := range e.alarms(t) {
+			if a.Rule == monitor.RuleWaybillMissing {
+				missing[a.VehicleID]++
+			}
+		}
+		if diff := cmp.Diff(map[int64]int{3: 1, 9: 1}, missing); diff != "" {
+			t.Errorf("waybill_missing per vehicle (-want +got):\n%s", diff)
 		}
 
 		// Over HTTP, in the caller's scope.

@@ -274,7 +274,11 @@ type CrossChecks struct {
 
 type cachedVehicle struct {
 	info *monitor.VehicleInfo // nil: not checked
-	at   time.Time
+	// withTripOnly: a tractor the registry approves for no dangerous goods
+	// is checked only while it travels under a waybill (hauling a hazmat
+	// trailer); otherwise its load is ordinary freight.
+	withTripOnly bool
+	at           time.Time
 }
 
 type cachedTrip struct {
@@ -363,11 +367,11 @@ func (c *CrossChecks) Process(ctx context.Context, ps []gateway.Position) error 
 	out := &watchOutput{dirty: map[int64]bool{}}
 	for i := range ps {
 		p := &ps[i]
-		info := c.vehicleInfo(ctx, p.VehicleID)
+		info, withTripOnly := c.vehicleInfo(ctx, p.VehicleID)
 		if info == nil {
 			continue
 		}
-		c.evaluate(ctx, p, info, out)
+		c.evaluate(ctx, p, info, withTripOnly, out)
 	}
 	if len(out.alarms) > 0 {
 		if err := retry(ctx, c.logger, "report alarms", func() error { return c.alarms.ReportExternal(ctx, out.alarms) }); err != nil {
@@ -446,29 +450,30 @@ func (c *CrossChecks) ReloadZones() {
 
 // vehicleInfo returns the registry data of a checked vehicle, nil for the
 // others (cached either way).
-func (c *CrossChecks) vehicleInfo(ctx context.Context, id int64) *monitor.VehicleInfo {
+func (c *CrossChecks) vehicleInfo(ctx context.Context, id int64) (*monitor.VehicleInfo, bool) {
 	now := c.now()
 	if e := c.info[id]; e != nil && now.Sub(e.at) < c.cfg.VehicleCacheTTL {
-		return e.info
+		return e.info, e.withTripOnly
 	}
 	v, err := c.reg.Vehicle(access.With(ctx, access.System), id)
 	if err != nil {
 		if !errors.Is(err, apperr.ErrNotFound) {
 			c.logger.Warn("waybill: cross-checks: registry lookup", slog.Int64("vehicle", id), slog.Any("err", err))
 			if e := c.info[id]; e != nil {
-				return e.info
+				return e.info, e.withTripOnly
 			}
-			return nil
+			return nil, false
 		}
 		c.info[id] = &cachedVehicle{at: now}
-		return nil
+		return nil, false
 	}
-	var info *monitor.VehicleInfo
-	if slices.Contains(c.cfg.Categories, v.Category) && (v.Category != registry.CategoryTractor || len(v.HazmatClasses) > 0) {
-		info = &monitor.VehicleInfo{ID: v.ID, Plate: v.Plate, Category: v.Category, OperatorID: v.OperatorID, Region: v.Region}
+	e := &cachedVehicle{at: now}
+	if slices.Contains(c.cfg.Categories, v.Category) {
+		e.info = &monitor.VehicleInfo{ID: v.ID, Plate: v.Plate, Category: v.Category, OperatorID: v.OperatorID, Region: v.Region}
+		e.withTripOnly = v.Category == registry.CategoryTractor && len(v.HazmatClasses) == 0
 	}
-	c.info[id] = &cachedVehicle{info: info, at: now}
-	return info
+	c.info[id] = e
+	return e.info, e.withTripOnly
 }
 
 // activeTrip returns the vehicle's active waybill, cached for
@@ -519,7 +524,8 @@ type watchState struct {
 	Moving    bool    `json:"moving"`
 	Loaded    bool    `json:"loaded"`
 	WithTrip  bool    `json:"with_trip"`
-	StopStart int64   `json:"stop_start"` // device ms the current stop began, 0 while moving
+	StopStart int64   `json:"stop_start"`          // device ms the current stop began, 0 while moving
+	Uncounted bool    `json:"uncounted,omitempty"` // a tractor without a waybill: its movement is not booked
 
 	Open map[string]*episode `json:"open,omitempty"`
 
@@ -640,7 +646,7 @@ func (x *step) endUnseen(rule monitor.Rule) {
 	}
 }
 
-func (c *CrossChecks) evaluate(ctx context.Context, p *gateway.Position, info *monitor.VehicleInfo, out *watchOutput) {
+func (c *CrossChecks) evaluate(ctx context.Context, p *gateway.Position, info *monitor.VehicleInfo, withTripOnly bool, out *watchOutput) {
 	st := c.vehicles[p.VehicleID]
 	if st == nil {
 		st = &watchState{}
@@ -660,6 +666,13 @@ func (c *CrossChecks) evaluate(ctx context.Context, p *gateway.Position, info *m
 	loaded := status.Load() != 0
 	trip := c.activeTrip(ctx, p.VehicleID)
 	at := p.DeviceTime
+	// A vehicle checked only under a waybill is, without one, out of the
+	// checks and of the coverage: what it carries is not known to be
+	// dangerous goods.
+	outside := withTripOnly && trip == nil
+	if outside {
+		loaded = false
+	}
 
 	out.dirty[p.VehicleID] = true
 	// Movement totals of the day, for the interval since the last position
@@ -674,7 +687,7 @@ func (c *CrossChecks) evaluate(ctx context.Context, p *gateway.Position, info *m
 		st.Day, st.MovedMs, st.LoadedMs, st.CoveredMs = day, 0, 0, 0
 	}
 	st.Region, st.OperatorID = info.Region, info.OperatorID
-	if st.LastDev > 0 && st.Moving {
+	if st.LastDev > 0 && st.Moving && !st.Uncounted {
 		// The interval is booked on the day of its end.
 		dt := min(dev-st.LastDev, int64(c.cfg.MaxGapS)*1000)
 		st.MovedMs += dt
@@ -735,7 +748,11 @@ func (c *CrossChecks) evaluate(ctx context.Context, p *gateway.Position, info *m
 
 	// 3. Inside a zone closed to hazmat vehicles (进入危货禁行区), loaded
 	// or not: a tank is not clean when it is empty.
-	for _, z := range c.forbidden.Containing(lat, lon, at, info) {
+	var forbidden []*monitor.Geofence
+	if !outside {
+		forbidden = c.forbidden.Containing(lat, lon, at, info)
+	}
+	for _, z := range forbidden {
 		x.episode(monitor.RuleWaybillForbiddenZone, zoneSubject(z), true, dev, 0, 0, 0, "",
 			map[string]any{"zone_id": z.ID, "zone_name": z.Name})
 	}
@@ -756,7 +773,7 @@ func (c *CrossChecks) evaluate(ctx context.Context, p *gateway.Position, info *m
 	}
 	x.endUnseen(monitor.RuleWaybillSensitiveStop)
 
-	st.LastDev, st.Lat, st.Lon, st.Moving, st.Loaded, st.WithTrip = dev, lat, lon, moving, loaded, trip != nil
+	st.LastDev, st.Lat, st.Lon, st.Moving, st.Loaded, st.WithTrip, st.Uncounted = dev, lat, lon, moving, loaded, trip != nil, outside
 }
 
 // moveTrip reports the departure (moving loaded, away from the loading
