@@ -123,6 +123,17 @@ func TestHTTP(t *testing.T) {
 				t.Errorf("%s lists %d waybills", c.who, page.Total)
 			}
 		}
+		// an administrator of another county cannot alter it either
+		countyAdmin := client{t, base + "/api/v1", "admin:510105"}
+		if r := countyAdmin.do("PUT", fmt.Sprintf("/waybills/%d", w.ID), jinjiang.fields()); r.status != http.StatusNotFound {
+			t.Errorf("another county's admin updated: %d %s", r.status, r.body)
+		}
+		if r := countyAdmin.do("POST", fmt.Sprintf("/waybills/%d/transition", w.ID), map[string]string{"state": "issued"}); r.status != http.StatusNotFound {
+			t.Errorf("another county's admin issued: %d", r.status)
+		}
+		if r := countyAdmin.do("POST", "/waybills", jinjiang.fields()); r.status != http.StatusUnprocessableEntity {
+			t.Errorf("another county's admin wrote a waybill for a carrier outside its scope: %d %s", r.status, r.body)
+		}
 		if r := otherEnt.do("POST", fmt.Sprintf("/waybills/%d/issue", w.ID), nil); r.status != http.StatusNotFound {
 			t.Errorf("another enterprise issued: %d %s", r.status, r.body)
 		}

@@ -2,8 +2,10 @@ package waybill_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jiaotong-platform/jiaotong/internal/platform/access"
 	"github.com/jiaotong-platform/jiaotong/internal/platform/apperr"
@@ -248,4 +250,90 @@ func TestStateMachine(t *testing.T) {
 	if _, err := e.svc.Get(reader, w.ID); err != nil {
 		t.Fatalf("regulator read: %v", err)
 	}
+}
+
+func TestStats(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		e := newEnv(t, db)
+		ctx := systemCtx()
+		a, b := e.carrier("510104"), e.carrier("510105")
+		day := func(w *waybill.Waybill) civil.Date { return civil.Of(w.DepartureAt.In(civil.CST)) }
+
+		// a: gasoline in the tanker today; LPG and gasoline on the trailer tomorrow
+		w1 := e.issued(a.fields())
+		f := a.fields()
+		f.VehicleID, f.TrailerID = a.tractor.ID, a.trailer.ID
+		f.DepartureAt, f.ArrivalAt = f.DepartureAt.Add(24*time.Hour), f.ArrivalAt.Add(24*time.Hour)
+		f.Goods = append(f.Goods, waybill.GoodsLine{UNNumber: "1075", Name: "液化石油气", Class: "2", Quantity: 5, Unit: waybill.UnitTonne})
+		w2 := e.issued(f)
+		if _, err := e.svc.Transition(ctx, w2.ID, waybill.StateInTransit, ""); err != nil {
+			t.Fatal(err)
+		}
+		// b: one delivered today, one draft and one cancelled (not counted but in by_state)
+		w3 := e.issued(b.fields())
+		for _, s := range []waybill.State{waybill.StateInTransit, waybill.StateDelivered} {
+			if _, err := e.svc.Transition(ctx, w3.ID, s, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := e.svc.Create(ctx, b.fields()); err != nil {
+			t.Fatal(err)
+		}
+		d, err := e.svc.Create(ctx, b.fields())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Cancel(ctx, d.ID, 0, "取消"); err != nil {
+			t.Fatal(err)
+		}
+
+		first := day(w1)
+		st, err := e.svc.Stats(ctx, waybill.Filter{From: first.AddDays(-1), To: first.AddDays(2)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Total != 3 || len(st.ByDay) != 4 {
+			t.Fatalf("stats %+v", st)
+		}
+		perDay := map[civil.Date]int{}
+		for _, dc := range st.ByDay {
+			perDay[dc.Date] = dc.Count
+		}
+		wantDay := map[civil.Date]int{first.AddDays(-1): 0, day(w1): 0, day(w2): 0, first.AddDays(2): 0}
+		wantDay[day(w1)]++
+		wantDay[day(w2)]++
+		wantDay[day(w3)]++
+		if diff := fmt.Sprint(perDay); diff != fmt.Sprint(wantDay) {
+			t.Errorf("per day %v, want %v", perDay, wantDay)
+		}
+		classes := map[string]int{}
+		for _, c := range st.ByClass {
+			classes[c.Class] = c.Count
+			if c.Label == "" {
+				t.Errorf("class %s without label", c.Class)
+			}
+		}
+		if classes["3"] != 3 || classes["2.1"] != 1 || len(classes) != 2 { // LPG declared "2" counts as its division
+			t.Errorf("per class %v", classes)
+		}
+		if len(st.ByOperator) != 2 || st.ByOperator[0].OperatorID != a.op.ID || st.ByOperator[0].Count != 2 || st.ByOperator[1].Count != 1 {
+			t.Errorf("per operator %+v", st.ByOperator)
+		}
+		states := map[waybill.State]int{}
+		for _, s := range st.ByState {
+			states[s.State] = s.Count
+		}
+		if states[waybill.StateDraft] != 1 || states[waybill.StateCancelled] != 1 || states[waybill.StateDelivered] != 1 ||
+			states[waybill.StateInTransit] != 1 || states[waybill.StateIssued] != 1 {
+			t.Errorf("per state %v", states)
+		}
+		// scope and filters
+		county := access.With(ctx, registrytest.Principal("county", "510105", 0, access.RoleRegulator))
+		if st, err := e.svc.Stats(county, waybill.Filter{From: first.AddDays(-1), To: first.AddDays(2)}); err != nil || st.Total != 1 {
+			t.Errorf("county stats: %v %+v", err, st)
+		}
+		if st, err := e.svc.Stats(ctx, waybill.Filter{From: first.AddDays(1), To: first.AddDays(1), OperatorID: a.op.ID}); err != nil || st.Total != 1 {
+			t.Errorf("one day of one carrier: %v %+v", err, st)
+		}
+	})
 }
