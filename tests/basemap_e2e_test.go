@@ -72,8 +72,29 @@ func offlineBrowser(t *testing.T) context.Context {
 	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	if err := chromedp.Listen(ctx, func(ev any) {
-		if ev, ok := ev.(*runtime.EventExceptionThrown); ok {
-			t.Logf("page exception: %s", ev.ExceptionDetails.Text)
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			t.Errorf("page exception: %s", ev.ExceptionDetails.Text)
+		case *runtime.EventConsoleAPICalled:
+			// The map reports style, tile and glyph errors as "map: …"
+			// warnings; MapLibre's own validation messages are errors.
+			if ev.Type != runtime.ConsoleAPICalledTypeError && ev.Type != runtime.ConsoleAPICalledTypeWarning {
+				return
+			}
+			var parts []string
+			for _, a := range ev.Args {
+				if len(a.Value) > 0 {
+					parts = append(parts, string(a.Value))
+				} else {
+					parts = append(parts, a.Description)
+				}
+			}
+			msg := strings.Join(parts, " ")
+			if strings.Contains(msg, "map:") || strings.Contains(strings.ToLower(msg), "style") || strings.Contains(msg, "glyph") {
+				t.Errorf("console %s: %s", ev.Type, msg)
+			} else {
+				t.Logf("console %s: %s", ev.Type, msg)
+			}
 		}
 	}); err != nil {
 		t.Fatalf("start Chromium: %v", err)
@@ -299,6 +320,9 @@ func TestIntegrationBasemapExternalGCJ02(t *testing.T) {
 	png := tilePNG(t)
 	tiles := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tileHits.Add(1)
+		// MapLibre fetches raster tiles with fetch(): a tile service on
+		// another origin must allow CORS, as public ones do.
+		w.Header().Set("Access-Control-Allow-Origin", "*")
 		w.Header().Set("Content-Type", "image/png")
 		_, _ = w.Write(png)
 	}))
@@ -322,7 +346,8 @@ func TestIntegrationBasemapExternalGCJ02(t *testing.T) {
 	waitFor(t, ctx, "map menu", `document.querySelector('[data-menu="map"]') !== null`)
 	must(t, ctx, "open the map", chromedp.Click(chromedp.CSS(`[data-menu="map"]`)))
 	waitLong(t, ctx, "map in GCJ-02", `document.getElementById("map")?.dataset.datum === "gcj02"`, 60*time.Second)
-	waitLong(t, ctx, "parked vehicles drawn", `document.getElementById("map").jtMap.queryRenderedFeatures({layers: ["vehicles-dot"]}).some(f => f.properties.mode === "parked")`, 60*time.Second)
+	waitLong(t, ctx, "parked vehicles drawn", `(() => { const m = document.getElementById("map").jtMap;
+		return !!m.getLayer("vehicles-dot") && m.queryRenderedFeatures({layers: ["vehicles-dot"]}).some(f => f.properties.mode === "parked") })()`, 60*time.Second)
 	if tileHits.Load() == 0 {
 		t.Error("no tile fetched from the external source")
 	}
