@@ -383,11 +383,18 @@ func (s *Service) checkForIssue(ctx context.Context, p *access.Principal, w *Way
 	return violations.err()
 }
 
+// activeConflict returns a conflict when the waybill's vehicle or trailer
+// is already on another active waybill (as vehicle or as trailer). The
+// store's index covers the vehicle; a trailer is checked here.
 func activeConflict(ctx context.Context, tx *sqldb.Tx, w *Waybill) error {
-	var number string
-	err := tx.QueryRowContext(ctx, "SELECT number FROM waybills WHERE vehicle_id = $1 AND id <> $2 AND state IN "+activeStates+" LIMIT 1",
-		w.VehicleID, w.ID).Scan(&number)
+	var number, plate string
+	err := tx.QueryRowContext(ctx, `SELECT number, CASE WHEN vehicle_id IN ($1, $3) THEN plate ELSE trailer_plate END FROM waybills
+		WHERE id <> $2 AND state IN `+activeStates+` AND (vehicle_id IN ($1, $3) OR (trailer_id <> 0 AND trailer_id IN ($1, $3))) LIMIT 1`,
+		w.VehicleID, w.ID, w.TrailerID).Scan(&number, &plate)
 	if err == nil {
+		if plate == w.TrailerPlate && w.TrailerPlate != "" {
+			return apperr.Conflict(fmt.Sprintf("挂车 %s 已在有效运单 %s 中，一车一单：请先完成或作废 (the trailer is on another active waybill)", plate, number))
+		}
 		return activeConflictErr(w, number)
 	}
 	if errors.Is(err, sql.ErrNoRows) {

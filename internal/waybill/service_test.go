@@ -13,6 +13,7 @@ import (
 	"github.com/jiaotong-platform/jiaotong/internal/platform/civil"
 	"github.com/jiaotong-platform/jiaotong/internal/platform/sqldb"
 	"github.com/jiaotong-platform/jiaotong/internal/platform/sqldb/sqldbtest"
+	"github.com/jiaotong-platform/jiaotong/internal/registry"
 	"github.com/jiaotong-platform/jiaotong/internal/registry/registrytest"
 	"github.com/jiaotong-platform/jiaotong/internal/waybill"
 )
@@ -232,6 +233,25 @@ func TestStateMachine(t *testing.T) {
 	}
 	if a, err := e.svc.ActiveForVehicle(ctx, c.tanker.ID); err != nil || a != nil {
 		t.Fatalf("active after cancel: %v %+v", err, a)
+	}
+
+	// a trailer is on one active waybill at a time too
+	tractor2, err := e.reg.CreateVehicle(ctx, registry.VehicleFields{Plate: registrytest.Plate("川", "A", 9001), PlateColor: registry.PlateYellow,
+		VIN: registrytest.VIN(9001), Category: registry.CategoryTractor, OperatorID: c.op.ID, Region: c.region,
+		TransportCertNo: "T9001", TransportCertUntil: civil.Today().AddDays(100)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tf := c.fields()
+	tf.VehicleID, tf.TrailerID = c.tractor.ID, c.trailer.ID
+	e.issued(tf)
+	tf.VehicleID = tractor2.ID
+	busy, err := e.svc.Create(ctx, tf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Issue(ctx, busy.ID, 0); !errors.Is(err, apperr.ErrConflict) || !strings.Contains(err.Error(), c.trailer.Plate) {
+		t.Fatalf("trailer on two active waybills: %v", err)
 	}
 
 	// OnChange hears every change
