@@ -163,3 +163,36 @@ func TestZoneSet(t *testing.T) {
 		}
 	}
 }
+
+// TestZonesByPurpose: the zones of the cross-checks are edited through the
+// geofence API like any fence and read back by purpose, unscoped.
+func TestZonesByPurpose(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		migrated(t, db)
+		s := New(db, nil, testRegistry(), nil, Config{NoRoadNetwork: true}, quiet())
+		ts := apiServer(t, s)
+		fence := func(name, purpose string) map[string]any {
+			return map[string]any{"name": name, "kind": "circle", "purpose": purpose, "center": []float64{104.06, 30.66},
+				"radius_m": 300, "region": "510104", "enabled": true}
+		}
+		for _, f := range []map[string]any{fence("禁行区", PurposeHazmatForbidden), fence("学校", PurposeSensitive), fence("观察", PurposeWatch)} {
+			if st, raw := callAPI(t, ts, "regulator:510104", "POST", "/monitor/geofences", f); st != 201 {
+				t.Fatalf("create %v: %d %s", f["name"], st, raw)
+			}
+		}
+		if st, raw := callAPI(t, ts, "regulator:510104", "POST", "/monitor/geofences", fence("x", "nowhere")); st != 422 {
+			t.Errorf("unknown purpose: %d %s", st, raw)
+		}
+		gs, err := s.ZonesByPurpose(t.Context(), PurposeHazmatForbidden, PurposeSensitive)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, g := range gs {
+			names = append(names, g.Name)
+		}
+		if diff := cmp.Diff([]string{"禁行区", "学校"}, names); diff != "" {
+			t.Errorf("zones (-want +got):\n%s", diff)
+		}
+	})
+}
