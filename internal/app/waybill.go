@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/jiaotong-platform/jiaotong/internal/roadnet"
 	"github.com/jiaotong-platform/jiaotong/internal/waybill"
 )
 
@@ -19,6 +20,7 @@ func (a *App) buildWaybill(ctx context.Context, logger *slog.Logger) error {
 		return fmt.Errorf("app: waybill signing key: %w", err)
 	}
 	waybill.Register(a.HTTP.API, a.Waybill)
+	waybill.RegisterConsole(a.HTTP.API, roadnet.Chengdu)
 	waybill.MountPublic(a.HTTP.Mux, a.Waybill)
 	return nil
 }
