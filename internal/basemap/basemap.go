@@ -303,7 +303,12 @@ func (s *Service) Pregenerate(ctx context.Context, minZoom, maxZoom int) (tiles,
 				}
 			}
 		}
-		s.logger.Debug("basemap: zoom generated", slog.Int("zoom", z), slog.Int("tiles", (x1-x0+1)*(y1-y0+1)),
+		// Progress: a large extract takes a while at its deeper zooms.
+		level := slog.LevelDebug
+		if time.Since(start) > time.Second {
+			level = slog.LevelInfo
+		}
+		s.logger.Log(ctx, level, "basemap: zoom generated", slog.Int("zoom", z), slog.Int("tiles", (x1-x0+1)*(y1-y0+1)),
 			slog.Int("with_data", n), slog.Duration("took", time.Since(start)))
 	}
 	return tiles, withData, nil

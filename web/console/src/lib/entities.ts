@@ -3,7 +3,7 @@
 // only offers the right input for each field and shows the server's reason
 // beside the field it names.
 
-export type FieldKind = 'text' | 'number' | 'decimal' | 'date' | 'select' | 'multi' | 'corridor'
+export type FieldKind = 'text' | 'number' | 'decimal' | 'date' | 'select' | 'multi' | 'corridor' | 'driver'
 
 export interface FieldDef {
   name: string
@@ -32,6 +32,8 @@ export interface EntityDef {
 }
 
 const vehicleCategories = ['coach', 'charter', 'tourism', 'hazmat', 'heavy_truck', 'tractor', 'truck', 'taxi', 'bus']
+/** Qualifications that make a practitioner a possible main driver. */
+export const driverCategories = ['passenger_driver', 'freight_driver', 'hazmat_driver', 'taxi_driver', 'ride_hailing_driver']
 const practitionerCategories = ['passenger_driver', 'freight_driver', 'hazmat_driver', 'hazmat_loader', 'hazmat_escort', 'taxi_driver', 'ride_hailing_driver', 'maintenance_engineer']
 
 export type EntityName = 'vehicles' | 'operators' | 'practitioners' | 'stations' | 'routes' | 'vessels'
@@ -68,7 +70,7 @@ export const entities: Record<EntityName, EntityDef> = {
       { name: 'terminal_model', kind: 'text', max: 30 },
       { name: 'terminal_maker', kind: 'text', max: 30 },
       { name: 'status', kind: 'select', options: ['in_service', 'out_of_service', 'scrapped'], optionGroup: 'status' },
-      { name: 'driver_id', kind: 'number' },
+      { name: 'driver_id', kind: 'driver' },
     ],
     keep: ['hazmat_classes'],
   },
