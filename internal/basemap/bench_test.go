@@ -60,3 +60,14 @@ func BenchmarkReadChengdu(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGlyphRange renders the Latin-1 glyph range from the Go font
+// (parsing the font included): the cost of the first label request.
+func BenchmarkGlyphRange(b *testing.B) {
+	for b.Loop() {
+		var g glyphs
+		if _, err := g.Range(FontRegular, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
