@@ -14,6 +14,10 @@ const routes: RouteRecordRaw[] = [
       { path: 'map', name: 'map', component: () => import('@/views/MapView.vue'), meta: { perm: 'monitor.read' } },
       { path: 'alarms', name: 'alarms', component: () => import('@/views/AlarmsView.vue'), meta: { perm: 'monitor.read' } },
       { path: 'playback', name: 'playback', component: () => import('@/views/PlaybackView.vue'), meta: { perm: 'monitor.read' } },
+      { path: 'waybills', name: 'waybills', component: () => import('@/views/WaybillsView.vue'), meta: { perm: 'waybill.read' } },
+      { path: 'waybills/new', name: 'waybill-new', component: () => import('@/views/WaybillEditView.vue'), meta: { perm: 'waybill.write' } },
+      { path: 'waybills/:id(\\d+)', name: 'waybill', component: () => import('@/views/WaybillDetailView.vue'), meta: { perm: 'waybill.read' }, props: true },
+      { path: 'waybills/:id(\\d+)/edit', name: 'waybill-edit', component: () => import('@/views/WaybillEditView.vue'), meta: { perm: 'waybill.write' }, props: true },
       { path: 'dashboard', name: 'dashboard', component: () => import('@/views/DashboardView.vue'), meta: { perm: 'monitor.read' } },
       { path: 'checks', name: 'checks', component: () => import('@/views/ChecksView.vue'), meta: { perm: 'monitor.read' } },
       { path: 'registry/:entity(vehicles|operators|practitioners|stations|routes|vessels)', name: 'registry', component: () => import('@/views/RegistryView.vue'), meta: { perm: 'registry.read' }, props: true },
@@ -22,6 +26,8 @@ const routes: RouteRecordRaw[] = [
   // The command-center screen fills the window, without the console's frame;
   // it is the authorities' (an enterprise watches its fleet on the map).
   { path: '/bigscreen', name: 'bigscreen', component: () => import('@/views/BigScreenView.vue'), meta: { perm: 'monitor.read', authority: true } },
+  // The printable e-waybill with its QR code, without the console's frame.
+  { path: '/waybills/:id(\\d+)/print', name: 'waybill-print', component: () => import('@/views/WaybillPrintView.vue'), meta: { perm: 'waybill.read' }, props: true },
   { path: '/:rest(.*)*', redirect: '/' },
 ]
 
