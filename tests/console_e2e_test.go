@@ -341,6 +341,9 @@ func selectOption(t *testing.T, ctx context.Context, field, option string) {
 	must(t, ctx, "open select "+field, chromedp.Click(chromedp.CSS(`[data-field="`+field+`"] .el-select__wrapper`)))
 	waitFor(t, ctx, "option "+option, `[...document.querySelectorAll(".el-select-dropdown__item")].some(li => li.offsetParent !== null && li.textContent.trim() === `+strconv.Quote(option)+`)`)
 	must(t, ctx, "choose "+option, chromedp.Evaluate[bool](`[...document.querySelectorAll(".el-select-dropdown__item")].find(li => li.offsetParent !== null && li.textContent.trim() === `+strconv.Quote(option)+`).click(), true`))
+	// The list fades out over the fields below it: a click there before it
+	// has gone would pick one of its options instead.
+	waitFor(t, ctx, "list of "+field+" closed", `[...document.querySelectorAll(".el-select__popper")].every(p => getComputedStyle(p).display === "none")`)
 }
 
 func TestIntegrationConsoleRegistryInBrowser(t *testing.T) {

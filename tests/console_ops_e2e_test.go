@@ -145,6 +145,7 @@ func TestIntegrationConsoleOperationsInBrowser(t *testing.T) {
 	must(t, ctx, "open the region list", chromedp.Click(chromedp.CSS(`#mapRegion`)))
 	waitFor(t, ctx, "锦江区 offered", `[...document.querySelectorAll(".el-select-dropdown__item")].some(li => li.offsetParent !== null && li.textContent.trim() === "锦江区")`)
 	must(t, ctx, "choose 锦江区", chromedp.Evaluate[bool](`[...document.querySelectorAll(".el-select-dropdown__item")].find(li => li.offsetParent !== null && li.textContent.trim() === "锦江区").click(), true`))
+	waitFor(t, ctx, "list closed", `[...document.querySelectorAll(".el-select__popper")].every(p => getComputedStyle(p).display === "none")`)
 	waitFor(t, ctx, "only the county's vehicles", `(() => { const n = Number(document.getElementById("map").dataset.vehicles); return n > 0 && n < `+strconv.Itoa(all)+` })()`)
 	screenshot(t, ctx, "4b-map-region")
 
@@ -155,6 +156,7 @@ func TestIntegrationConsoleOperationsInBrowser(t *testing.T) {
 	must(t, ctx, "open the enterprise list", chromedp.Click(chromedp.CSS(`#checkForm [data-field="operator_id"] .el-select__wrapper`)))
 	waitFor(t, ctx, "the enterprise offered", `[...document.querySelectorAll(".el-select-dropdown__item")].some(li => li.offsetParent !== null && li.textContent.trim() === `+strconv.Quote(entMe.Scope.OperatorName)+`)`)
 	must(t, ctx, "choose the enterprise", chromedp.Evaluate[bool](`[...document.querySelectorAll(".el-select-dropdown__item")].find(li => li.offsetParent !== null && li.textContent.trim() === `+strconv.Quote(entMe.Scope.OperatorName)+`).click(), true`))
+	waitFor(t, ctx, "list closed", `[...document.querySelectorAll(".el-select__popper")].every(p => getComputedStyle(p).display === "none")`)
 	must(t, ctx, "send", chromedp.Click(chromedp.ID("checkSend")))
 	waitFor(t, ctx, "check pending in the list", `[...document.querySelectorAll("#checkRows .el-table__body tr.el-table__row")].some(r => r.textContent.includes(`+strconv.Quote(question)+`) && r.querySelector('.cstatus[data-status="pending"]'))`)
 	screenshot(t, ctx, "5-check-sent")
