@@ -56,6 +56,23 @@ func fromLabel[E ~string](cell string, labels map[E]string) E {
 	return E(cell)
 }
 
+// classesCell reads a list of dangerous-goods classes ("2.1、3、第8类"): nil
+// when the sheet has no such column (an update keeps the stored list), an
+// empty list for an empty cell.
+func classesCell(row sheet.Row, key string) []string {
+	if !row.Has(key) {
+		return nil
+	}
+	out := []string{}
+	for _, part := range strings.FieldsFunc(row.Get(key), func(r rune) bool { return strings.ContainsRune("、,，;；/ ", r) }) {
+		part = strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(part, "第"), "类"), "项")
+		if part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
 func intCell(row sheet.Row, key string, inv *apperr.Invalid) int {
 	s := strings.TrimSpace(row.Get(key))
 	if s == "" {
@@ -127,13 +144,14 @@ var operatorImport = &importer[Operator]{
 		sheet.Column{Key: "contact_phone", Header: "联系电话", Aliases: []string{"电话"}},
 		sheet.Column{Key: "address", Header: "经营地址", Aliases: []string{"地址"}, Width: 30},
 		sheet.Column{Key: "status", Header: "经营状态", Aliases: []string{"状态"}},
+		sheet.Column{Key: "hazmat_classes", Header: "危货经营类别", Aliases: []string{"危险货物经营范围", "危险货物类别", "危货类别"}, Width: 16},
 	),
 	parse: func(row sheet.Row, _ *operatorIndex, inv *apperr.Invalid) *Operator {
 		v := &Operator{OperatorFields: OperatorFields{Name: row.Get("name"), CreditCode: row.Get("credit_code"), Region: row.Get("region"),
 			LicenceNo: row.Get("licence_no"), LicenceIssued: dateCell(row, "licence_issued", inv),
 			LicenceValidUntil: dateCell(row, "licence_valid_until", inv), LegalRepresentative: row.Get("legal_representative"),
 			ContactPerson: row.Get("contact_person"), ContactPhone: row.Get("contact_phone"), Address: row.Get("address"),
-			Status: fromLabel(row.Get("status"), operatorStatusLabels)}}
+			Status: fromLabel(row.Get("status"), operatorStatusLabels), HazmatClasses: classesCell(row, "hazmat_classes")}}
 		for _, part := range strings.FieldsFunc(row.Get("scopes"), func(r rune) bool { return strings.ContainsRune("、,，;；/ ", r) }) {
 			v.Scopes = append(v.Scopes, fromLabel(part, scopeLabels))
 		}
@@ -152,14 +170,17 @@ var operatorImport = &importer[Operator]{
 			labels[i] = s.Label()
 		}
 		return []any{v.Name, v.CreditCode, v.Region, strings.Join(labels, "、"), v.LicenceNo, v.LicenceIssued, v.LicenceValidUntil,
-			v.LegalRepresentative, v.ContactPerson, v.ContactPhone, v.Address, operatorStatusLabels[v.Status]}
+			v.LegalRepresentative, v.ContactPerson, v.ContactPhone, v.Address, operatorStatusLabels[v.Status], strings.Join(v.HazmatClasses, "、")}
 	},
 	keyQuery: "SELECT id, region, id, credit_code FROM registry_operators",
 	keyNames: []string{"credit_code"},
 	keysOf:   func(v *Operator) []string { return []string{v.CreditCode} },
-	// the sheet has no column for the dangerous-goods classes (set through
-	// the API): an import keeps them
-	carry: func(old, v *Operator) { v.HazmatClasses = old.HazmatClasses },
+	// a sheet without the dangerous-goods classes column keeps them
+	carry: func(old, v *Operator) {
+		if v.HazmatClasses == nil {
+			v.HazmatClasses = old.HazmatClasses
+		}
+	},
 }
 
 var vehicleImport = &importer[Vehicle]{
@@ -182,6 +203,7 @@ var vehicleImport = &importer[Vehicle]{
 		sheet.Column{Key: "terminal_model", Header: "终端型号"},
 		sheet.Column{Key: "terminal_maker", Header: "终端厂商", Aliases: []string{"终端制造商"}},
 		sheet.Column{Key: "status", Header: "营运状态", Aliases: []string{"车辆状态", "状态"}},
+		sheet.Column{Key: "hazmat_classes", Header: "危货适装类别", Aliases: []string{"可运危险货物类别", "危险货物类别", "危货类别"}, Width: 16},
 	),
 	parse: func(row sheet.Row, ops *operatorIndex, inv *apperr.Invalid) *Vehicle {
 		return &Vehicle{VehicleFields: VehicleFields{Plate: row.Get("plate"), PlateColor: plateColorCell(row, inv), VIN: row.Get("vin"),
@@ -190,12 +212,13 @@ var vehicleImport = &importer[Vehicle]{
 			OperatorID: ops.resolve(row.Get("operator"), "operator", true, inv), Region: row.Get("region"),
 			TransportCertNo: row.Get("transport_cert_no"), TransportCertUntil: dateCell(row, "transport_cert_valid_until", inv),
 			TerminalPhone: row.Get("terminal_phone"), TerminalID: row.Get("terminal_id"), TerminalModel: row.Get("terminal_model"),
-			TerminalMaker: row.Get("terminal_maker"), Status: fromLabel(row.Get("status"), vehicleStatusLabels)}}
+			TerminalMaker: row.Get("terminal_maker"), Status: fromLabel(row.Get("status"), vehicleStatusLabels),
+			HazmatClasses: classesCell(row, "hazmat_classes")}}
 	},
 	row: func(v *Vehicle, ops *operatorIndex) []any {
 		return []any{v.Plate, v.PlateColor.Label(), v.VIN, v.VehicleType, v.Category.Label(), v.Seats, v.RatedLoadKg, v.Axles,
 			ops.label(v.OperatorID), v.Region, v.TransportCertNo, v.TransportCertUntil, v.TerminalPhone, v.TerminalID,
-			v.TerminalModel, v.TerminalMaker, vehicleStatusLabels[v.Status]}
+			v.TerminalModel, v.TerminalMaker, vehicleStatusLabels[v.Status], strings.Join(v.HazmatClasses, "、")}
 	},
 	keyQuery: "SELECT id, region, operator_id, plate || '|' || CAST(plate_color AS TEXT), vin, terminal_phone FROM registry_vehicles",
 	keyNames: []string{"plate", "vin", "terminal_phone"},
@@ -206,7 +229,9 @@ var vehicleImport = &importer[Vehicle]{
 		if v.OperatorID == old.OperatorID {
 			v.DriverID = old.DriverID
 		}
-		v.HazmatClasses = old.HazmatClasses
+		if v.HazmatClasses == nil { // a sheet without the column keeps them
+			v.HazmatClasses = old.HazmatClasses
+		}
 	},
 }
 

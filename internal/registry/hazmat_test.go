@@ -71,5 +71,30 @@ func TestHazmatClasses(t *testing.T) {
 		if err != nil || got.Name != op.Name+"（更名）" || len(got.HazmatClasses) != 3 {
 			t.Fatalf("after import: %v %+v", err, got)
 		}
+
+		// with the column, the cell sets them ("第8类、2.1项" as clerks write them)
+		withClasses := sheet.MustSchema(append(schema.Columns(), sheet.Column{Key: "hazmat_classes", Header: "危货经营类别"})...)
+		buf.Reset()
+		if w, err = sheet.NewWriter(&buf, sheet.CSV, withClasses); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteRow(op.Name, op.CreditCode, "510104", "危险货物运输", op.LicenceNo, civil.Today().AddDays(300), "第8类、2.1项"); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		rep, err = s.ImportRecords(ctx, "operators", sheet.File{Name: "ops.csv", Format: sheet.CSV, Data: buf.Bytes()})
+		if err != nil || rep.Failed != 0 {
+			t.Fatalf("import with classes: %v %+v", err, rep)
+		}
+		if got, err = s.Operator(ctx, op.ID); err != nil || len(got.HazmatClasses) != 2 || got.HazmatClasses[0] != "8" || got.HazmatClasses[1] != "2.1" {
+			t.Fatalf("classes after import: %v %+v", err, got.HazmatClasses)
+		}
+		// a vehicle without classes reads back without them
+		v, err := s.Vehicle(ctx, trailer.ID)
+		if err != nil || len(v.HazmatClasses) != 1 {
+			t.Fatalf("trailer read back: %v %+v", err, v)
+		}
 	})
 }

@@ -312,6 +312,22 @@ func (j jsonList) Value() (driver.Value, error) {
 	return string(b), nil
 }
 
+// classList scans a JSON list of hazmat classes; an empty list reads as nil
+// (what a record without classes was written with).
+type classList struct{ p *[]string }
+
+func (c classList) Scan(src any) error {
+	var l []string
+	if err := (jsonCol{&l}).Scan(src); err != nil {
+		return err
+	}
+	if len(l) == 0 {
+		l = nil
+	}
+	*c.p = l
+	return nil
+}
+
 // optID stores 0 as NULL, for optional references to an operator.
 type optID struct{ p *int64 }
 
@@ -369,7 +385,7 @@ var operators = &table[Operator]{
 	},
 	dest: func(v *Operator) []any {
 		return []any{&v.Name, &v.CreditCode, &v.Region, jsonCol{&v.Scopes}, &v.LicenceNo, &v.LicenceIssued, &v.LicenceValidUntil,
-			&v.LegalRepresentative, &v.ContactPerson, &v.ContactPhone, &v.Address, &v.Status, jsonCol{&v.HazmatClasses}}
+			&v.LegalRepresentative, &v.ContactPerson, &v.ContactPhone, &v.Address, &v.Status, classList{&v.HazmatClasses}}
 	},
 	meta:        func(v *Operator) *Meta { return &v.Meta },
 	owner:       func(v *Operator) (string, int64) { return v.Region, v.ID },
@@ -395,7 +411,7 @@ var vehicles = &table[Vehicle]{
 	dest: func(v *Vehicle) []any {
 		return []any{&v.Plate, &v.PlateColor, &v.VIN, &v.VehicleType, &v.Category, &v.Seats, &v.RatedLoadKg, &v.Axles,
 			&v.OperatorID, &v.Region, &v.TransportCertNo, &v.TransportCertUntil, optText{&v.TerminalPhone}, &v.TerminalID,
-			&v.TerminalModel, &v.TerminalMaker, &v.Status, optID{&v.DriverID}, jsonCol{&v.HazmatClasses}}
+			&v.TerminalModel, &v.TerminalMaker, &v.Status, optID{&v.DriverID}, classList{&v.HazmatClasses}}
 	},
 	meta:        func(v *Vehicle) *Meta { return &v.Meta },
 	owner:       func(v *Vehicle) (string, int64) { return v.Region, v.OperatorID },

@@ -88,7 +88,12 @@ func normalizeOperator(v *OperatorFields) {
 var HazmatClassCodes = []string{"1", "1.1", "1.2", "1.3", "1.4", "1.5", "1.6", "2", "2.1", "2.2", "2.3", "3",
 	"4", "4.1", "4.2", "4.3", "5", "5.1", "5.2", "6", "6.1", "6.2", "7", "8", "9"}
 
+// normalizeHazmatClasses trims the codes. A nil list stays nil: it means
+// "not given" to a spreadsheet import, which then keeps the stored list.
 func normalizeHazmatClasses(cs []string) []string {
+	if cs == nil {
+		return nil
+	}
 	out := make([]string, 0, len(cs))
 	for _, c := range cs {
 		out = append(out, strings.TrimSpace(c))
