@@ -5,6 +5,7 @@ import (
 	"net"
 
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -260,6 +261,17 @@ func TestIntegrationHazmatTripThroughTheGateway(t *testing.T) {
 			}
 			if len(props) != 1 || props[0].WaybillID != wb.ID {
 				t.Errorf("delivery proposals %+v", props)
+			}
+			hist, _, err := e.svc.History(sys, wb.ID, 50, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var actions []string
+			for _, h := range hist {
+				actions = append(actions, h.Action)
+			}
+			if !slices.Contains(actions, "propose_delivery") {
+				t.Errorf("waybill history %v has no delivery proposal", actions)
 			}
 		})
 	}

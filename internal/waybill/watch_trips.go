@@ -8,6 +8,7 @@ import (
 
 	"github.com/jiaotong-platform/jiaotong/internal/platform/access"
 	"github.com/jiaotong-platform/jiaotong/internal/platform/apperr"
+	"github.com/jiaotong-platform/jiaotong/internal/platform/audit"
 	"github.com/jiaotong-platform/jiaotong/internal/platform/civil"
 	"github.com/jiaotong-platform/jiaotong/internal/platform/sqldb"
 )
@@ -54,9 +55,22 @@ func (t serviceTrips) Departed(ctx context.Context, trip *TripView, at time.Time
 }
 
 func (t serviceTrips) Arrived(ctx context.Context, trip *TripView, at time.Time) error {
-	_, err := t.db.Write().ExecContext(ctx, `INSERT INTO waybill_delivery_proposals (waybill_id, number, vehicle_id, region, operator_id, arrived_at, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (waybill_id) DO NOTHING`,
-		trip.WaybillID, trip.Number, trip.VehicleID, trip.Region, trip.OperatorID, at.UnixMilli(), time.Now().UnixMilli())
+	err := t.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO waybill_delivery_proposals (waybill_id, number, vehicle_id, region, operator_id, arrived_at, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (waybill_id) DO NOTHING`,
+			trip.WaybillID, trip.Number, trip.VehicleID, trip.Region, trip.OperatorID, at.UnixMilli(), time.Now().UnixMilli())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil // proposed before
+		}
+		// In the waybill's history, next to its state changes.
+		return audit.Record(access.With(ctx, access.System), tx, audit.Change{Action: "propose_delivery", Entity: "waybill",
+			EntityID: trip.WaybillID, Region: trip.Region, OperatorID: trip.OperatorID,
+			Summary: fmt.Sprintf("%s %s %s", trip.Number, noteArrived, at.In(civil.CST).Format(time.DateTime)),
+			After:   map[string]any{"arrived_at": at.UTC(), "unloading": trip.Unloading.Name}})
+	})
 	if err != nil {
 		return fmt.Errorf("waybill: record delivery proposal: %w", err)
 	}
