@@ -375,6 +375,7 @@ func TestIntegrationBasemapExternalGCJ02(t *testing.T) {
 		wgs[s.VehicleID] = [2]float64{s.Lon, s.Lat}
 	}
 	checked, worst := 0, 0.0
+	var pick [3]float64
 	for _, d := range drawn {
 		w, ok := wgs[int64(d[0])]
 		if !ok {
@@ -388,10 +389,37 @@ func TestIntegrationBasemapExternalGCJ02(t *testing.T) {
 		}
 		checked++
 		worst = max(worst, toGCJ)
+		pick = [3]float64{d[0], w[0], w[1]}
 	}
 	t.Logf("%d parked vehicles drawn within %.1f m of their GCJ-02 positions", checked, worst)
 	if checked == 0 {
 		t.Fatalf("no parked vehicle to compare (%d drawn, %d states)", len(drawn), len(wgs))
+	}
+
+	// Camera targets are WGS-84 too: centred on the vehicle's WGS-84
+	// position, the map shows the vehicle in the middle.
+	idle := `new Promise(r => { const m = document.getElementById("map").jtMap; m.once("idle", () => r(true)); m.triggerRepaint() })`
+	must(t, ctx, "centre on the vehicle", chromedp.Evaluate[bool](fmt.Sprintf(`document.getElementById("map").jtMap.jumpTo({center: [%f, %f], zoom: 15}), true`, pick[1], pick[2])))
+	must(t, ctx, "map idle", chromedp.Evaluate[bool](idle, chromedp.EvalAwaitPromise))
+	drawnNear := func(dx, dy float64) string {
+		return fmt.Sprintf(`(() => { const m = document.getElementById("map").jtMap, c = m.getCanvas();
+			const x = c.clientWidth / 2 + %f, y = c.clientHeight / 2 + %f;
+			return m.queryRenderedFeatures([[x - 10, y - 10], [x + 10, y + 10]], {layers: ["vehicles-dot"]}).some(f => f.properties.id === %d) })()`, dx, dy, int64(pick[0]))
+	}
+	if !must(t, ctx, "vehicle in the middle", chromedp.Evaluate[bool](drawnNear(0, 0))) {
+		t.Errorf("vehicle %v not drawn at the centre after jumpTo its WGS-84 position", pick[0])
+	}
+	// A double click zooms in around the clicked point, which stays put:
+	// the vehicle in the middle ends up twice as far from it.
+	rect := must(t, ctx, "canvas position", chromedp.Evaluate[[2]float64](`(() => { const r = document.getElementById("map").jtMap.getCanvas().getBoundingClientRect();
+		return [r.left + r.width / 2, r.top + r.height / 2] })()`))
+	ax, ay := rect[0]+120, rect[1]+60
+	must(t, ctx, "click", chromedp.MouseClickXY(ax, ay, chromedp.ClickCount(1)))
+	must(t, ctx, "double click", chromedp.MouseClickXY(ax, ay, chromedp.ClickCount(2)))
+	waitFor(t, ctx, "zoomed in", `document.getElementById("map").jtMap.getZoom() > 15.9`)
+	must(t, ctx, "map idle", chromedp.Evaluate[bool](idle, chromedp.EvalAwaitPromise))
+	if !must(t, ctx, "vehicle after the zoom", chromedp.Evaluate[bool](drawnNear(-120, -60))) {
+		t.Errorf("after a double click, vehicle %v is not where zooming around the click puts it", pick[0])
 	}
 	offline.check(t)
 	screenshot(t, ctx, "gcj02")

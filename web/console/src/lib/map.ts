@@ -48,8 +48,9 @@ const cjkFonts = "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Micr
 // An external tile source in GCJ-02 (configured on the server, announced in
 // the style's metadata "jiaotong:datum") is drawn as it is, and the
 // console's own WGS-84 data is shifted to GCJ-02 on its way to the map:
-// GeoJSON given to addSource/setData, camera targets, project/unproject
-// (markers, mouse events). Views keep working in WGS-84 throughout. The
+// GeoJSON given to addSource/setData, camera targets (jumpTo, easeTo, flyTo,
+// panTo, setCenter, fitBounds), project/unproject (markers, mouse events)
+// and getCenter. Views keep working in WGS-84 throughout. The
 // transform is the standard one, the same as internal/basemap/gcj02.go.
 
 function outOfChina(lon: number, lat: number): boolean {
@@ -168,34 +169,47 @@ function installDatumShift(map: MlMap) {
   map.on('styledata', () => {
     for (const id of Object.keys(map.getStyle()?.sources ?? {})) patchSource(id)
   })
+  // Positions handed out in WGS-84 (unproject, getCenter) are marked, so
+  // that an "around" point MapLibre's own handlers pass back is shifted only
+  // when it came from them; the handlers also pass display positions.
+  const wgsMark = new WeakSet<object>()
+  const toDisplay = (v: LngLatLike) => toGcj02(...lngLatOf(v))
   for (const name of ['jumpTo', 'easeTo', 'flyTo']) {
     const orig = m[name].bind(map)
     m[name] = (opts: Any, ...rest: unknown[]) => {
       if (gcj() && opts) {
         opts = { ...opts }
-        if (opts.center) opts.center = toGcj02(...lngLatOf(opts.center))
-        if (opts.around) opts.around = toGcj02(...lngLatOf(opts.around))
+        // Views pass centres in WGS-84; MapLibre's handlers pass none.
+        if (opts.center) opts.center = toDisplay(opts.center)
+        if (opts.around && typeof opts.around === 'object' && wgsMark.has(opts.around)) opts.around = toDisplay(opts.around)
       }
       return orig(opts, ...rest)
     }
   }
+  // These delegate to the camera directly, not through the methods above.
+  for (const name of ['panTo', 'setCenter']) {
+    const orig = m[name].bind(map)
+    m[name] = (ll: LngLatLike, ...rest: unknown[]) => orig(gcj() ? toDisplay(ll) : ll, ...rest)
+  }
+  const fitBounds = m.fitBounds.bind(map)
+  m.fitBounds = (b: Any, ...rest: unknown[]) => {
+    // Views pass [[w, s], [e, n]] (or [w, s, e, n]) in WGS-84.
+    if (gcj() && Array.isArray(b) && b.length === 2) b = [toDisplay(b[0] as LngLatLike), toDisplay(b[1] as LngLatLike)]
+    else if (gcj() && Array.isArray(b) && b.length === 4) b = [...toDisplay([b[0], b[1]]), ...toDisplay([b[2], b[3]])]
+    return fitBounds(b, ...rest)
+  }
   const project = m.project.bind(map)
-  m.project = (ll: LngLatLike) => project(gcj() ? toGcj02(...lngLatOf(ll)) : ll)
-  const unproject = m.unproject.bind(map)
-  m.unproject = (p: Any) => {
-    const ll = unproject(p)
+  m.project = (ll: LngLatLike) => project(gcj() ? toDisplay(ll) : ll)
+  const toWgs = (ll: Any) => {
     if (!gcj()) return ll
-    const [lng, lat] = toWgs84(ll.lng, ll.lat)
-    ll.lng = lng
-    ll.lat = lat
+    ;[ll.lng, ll.lat] = toWgs84(ll.lng, ll.lat)
+    wgsMark.add(ll)
     return ll
   }
+  const unproject = m.unproject.bind(map)
+  m.unproject = (p: Any) => toWgs(unproject(p))
   const getCenter = m.getCenter.bind(map)
-  m.getCenter = () => {
-    const c = getCenter()
-    if (gcj()) [c.lng, c.lat] = toWgs84(c.lng, c.lat)
-    return c
-  }
+  m.getCenter = () => toWgs(getCenter())
 }
 
 /**
