@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/jiaotong-platform/jiaotong/internal/demo"
 	"github.com/jiaotong-platform/jiaotong/internal/platform/civil"
@@ -110,6 +111,32 @@ func TestIntegrationConsoleWaybillsInBrowser(t *testing.T) {
 		t.Errorf("state tags %v, want the demo waybill in transit as 运输中", labels)
 	}
 	screenshot(t, ctx, "1-list")
+
+	// Filtering by UN number narrows the list, and the export takes the
+	// same filters: an XLSX with one row per waybill listed.
+	typeInto(t, ctx, "wun", "1789")
+	must(t, ctx, "search", chromedp.Click(chromedp.ID("wsearch")))
+	waitFor(t, ctx, "filtered", `[...document.querySelectorAll("#wrows tr.el-table__row")].every(r => r.textContent.includes("UN1789")) && `+rows("wrows")+` > 0`)
+	listed := must(t, ctx, "rows listed", chromedp.Evaluate[int](rows("wrows")))
+	href := must(t, ctx, "export link", chromedp.Evaluate[string](`document.getElementById("wexport").getAttribute("href")`))
+	if !strings.Contains(href, "un_number=1789") || !strings.Contains(href, "format=xlsx") {
+		t.Errorf("export link %q does not carry the filters", href)
+	}
+	resp, err := ent.http.Get(p.URL + href)
+	if err != nil {
+		t.Fatal(err)
+	}
+	book, err := excelize.OpenReader(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatalf("export is not an XLSX: %v", err)
+	}
+	sheetRows, _ := book.GetRows(book.GetSheetName(0))
+	if len(sheetRows) != listed+1 || sheetRows[0][0] != "电子运单编号" {
+		t.Errorf("export has %d rows (header %v), want a header and the %d waybills listed", len(sheetRows), sheetRows[0], listed)
+	}
+	must(t, ctx, "reset the filters", chromedp.Evaluate[bool](`[...document.querySelectorAll(".filters button")].find(b => b.textContent.trim() === "重置").click(), true`))
+	waitFor(t, ctx, "all listed again", `[...document.querySelectorAll("#wrows .wstate")].some(e => e.dataset.state === "in_transit")`)
 
 	// The detail of the waybill in transit: facts, history, the route on the map.
 	must(t, ctx, "open the waybill in transit", chromedp.Evaluate[bool](`[...document.querySelectorAll("#wrows tr.el-table__row")].find(r => r.querySelector('.wstate[data-state="in_transit"]')).querySelector(".wlink").click(), true`))
