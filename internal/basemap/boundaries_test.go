@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/jiaotong-platform/jiaotong/internal/platform/apperr"
@@ -188,5 +189,48 @@ func TestImportDataVChengdu(t *testing.T) {
 	x, y := tileOf(104.0776, 30.6570, 12)
 	if len(find(render(t, s, 12, x, y)[LayerBoundaries], "adcode", "510104")) == 0 {
 		t.Error("锦江区 is not drawn in its tile")
+	}
+}
+
+// Tiles are served while an import rebuilds the index; afterwards every
+// tile comes from the new generation.
+func TestTilesDuringImport(t *testing.T) {
+	ctx := context.Background()
+	s := New(migrated(t, sqldbtest.OpenSQLite(t)), Config{}, quiet)
+	data, err := os.ReadFile(filepath.Join("testdata", "boundaries-fixture.geojson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := tileOf(104.10, 30.66, 11)
+	before, err := s.tile(ctx, 11, x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 40 {
+				if _, err := s.tile(ctx, 13, 6464+(i+g)%6, 3362+i%5); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	if _, err := s.Import(ctx, data, DatumGCJ02); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	after, err := s.tile(ctx, 11, x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.etag == before.etag || len(after.gz) <= len(before.gz) {
+		t.Errorf("tile after the import: etag %s (before %s), %d bytes (before %d)", after.etag, before.etag, len(after.gz), len(before.gz))
 	}
 }
