@@ -47,8 +47,9 @@ var palettes = map[string]palette{
 // ExternalTiles is an optional raster tile source drawn instead of the
 // self-hosted basemap (天地图, a provincial map service …).
 type ExternalTiles struct {
-	// URL is a tile URL template with {z}, {x} and {y} (or {s} and WMTS
-	// parameters as the provider documents).
+	// URL is an XYZ tile URL template with {z}, {x} and {y}, any query
+	// parameters the provider needs (a 天地图 tk key …) written out; MapLibre
+	// expands no {s} subdomain placeholder.
 	URL string
 	// Datum of the tiles: wgs84 (天地图 uses CGCS2000, which is WGS-84
 	// within centimetres) or gcj02 (AMap, Tencent): the console then shifts

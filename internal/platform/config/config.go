@@ -318,7 +318,7 @@ func (c Config) Validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("basemap-tiles-url", "%q is not an http(s) URL", c.Basemap.TilesURL)
 		} else if !strings.Contains(c.Basemap.TilesURL, "{z}") || !strings.Contains(c.Basemap.TilesURL, "{x}") ||
-			!(strings.Contains(c.Basemap.TilesURL, "{y}") || strings.Contains(c.Basemap.TilesURL, "{-y}")) {
+			!strings.Contains(c.Basemap.TilesURL, "{y}") {
 			bad("basemap-tiles-url", "must contain {z}, {x} and {y}")
 		}
 	}
