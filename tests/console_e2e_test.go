@@ -141,7 +141,28 @@ func waitFor(t *testing.T, ctx context.Context, step, cond string) {
 // fleet's first alarms.
 func waitLong(t *testing.T, ctx context.Context, step, cond string, timeout time.Duration) {
 	t.Helper()
-	must(t, ctx, step, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(timeout)))
+	deadline := time.Now().Add(timeout)
+	for {
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingTimeout(time.Until(deadline))))
+		if err == nil {
+			return
+		}
+		if !pageNavigated(err) || time.Now().After(deadline) {
+			t.Fatalf("%s: %v", step, err)
+		}
+		// The page replaced its document while the condition was being
+		// polled (a redirect after login): poll again in the new one.
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// pageNavigated reports whether err says the JavaScript context a query ran
+// in went away because the page navigated.
+func pageNavigated(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Cannot find context with specified id") ||
+		strings.Contains(msg, "Execution context was destroyed") ||
+		strings.Contains(msg, "Inspected target navigated or closed")
 }
 
 // typeInto replaces the text of an input the way a person does, so the
