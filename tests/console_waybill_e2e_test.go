@@ -147,7 +147,7 @@ func TestIntegrationConsoleWaybillsInBrowser(t *testing.T) {
 	if moves := must(t, ctx, "moves offered", chromedp.Evaluate[[]string](`[...document.querySelectorAll(".wmove")].map(b => b.dataset.to)`)); !slices.Equal(moves, []string{"delivered"}) {
 		t.Errorf("a waybill in transit offers %v, want only delivered", moves)
 	}
-	waitLong(t, ctx, "the vehicle on the map", `document.querySelector('[data-testid="waybill-map"]')?.dataset.vehicle === "1"`, 45*time.Second)
+	waitLong(t, ctx, "the vehicle on the map", `document.querySelector('[data-testid="waybill-map"]')?.dataset.vehicle === "1"`, 60*time.Second)
 	screenshot(t, ctx, "2-detail")
 
 	// A new draft: the UN number from the autocomplete fills the name and class.
@@ -198,6 +198,15 @@ func TestIntegrationConsoleWaybillsInBrowser(t *testing.T) {
 		t.Errorf("issued goods %q, want UN1830, 5 t", goods)
 	}
 	screenshot(t, ctx, "4-issued")
+
+	// The trip starts: the move is recorded in the history.
+	must(t, ctx, "start loading", chromedp.Evaluate[bool](`document.querySelector('.wmove[data-to="loading"]').click(), true`))
+	waitFor(t, ctx, "note dialog", `document.getElementById("wMoveNote")?.offsetParent != null`)
+	must(t, ctx, "note", chromedp.SendKeys(chromedp.ID("wMoveNote"), "到达装货地"))
+	must(t, ctx, "confirm the move", chromedp.Click(chromedp.ID("wMoveGo")))
+	waitFor(t, ctx, "loading", `document.querySelector('#wState[data-state="loading"]') !== null`)
+	waitFor(t, ctx, "move in the history", `document.querySelector('#wTimeline li[data-action="transition"]') !== null`)
+	waitFor(t, ctx, "dialog closed", `document.getElementById("wMoveNote")?.offsetParent == null && document.querySelector(".el-overlay-dialog.is-closing") === null`)
 
 	// The printable page shows the number and the QR code.
 	must(t, ctx, "print view", chromedp.Click(chromedp.ID("wPrint")))
