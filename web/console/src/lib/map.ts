@@ -325,11 +325,11 @@ export function createMap(container: HTMLElement, zoom = 11, opts: { theme?: Bas
   map.addControl(new ScaleControl({ unit: 'metric' }), 'bottom-left')
   // The OpenStreetMap credit the ODbL asks for (or the external provider's).
   map.addControl(new AttributionControl({ compact: true }), 'bottom-right')
-  // Without its style the map would never load and show nothing: fall back
-  // to the plain background so the platform's own data still shows.
   // For tests and the browser console: the map behind the element, and the
   // datum it draws in.
   ;(container as HTMLElement & { jtMap?: MlMap }).jtMap = map
+  // Without its style the map would never load and show nothing: fall back
+  // to the plain background so the platform's own data still shows.
   let styled = false
   map.on('style.load', () => {
     styled = true
