@@ -62,7 +62,7 @@ const zh = {
   checkStatus: { pending: '待应答', answered: '按时应答', late: '超时应答', missed: '未应答' },
   waybill: {
     menu: '电子运单', title: '危险货物道路运输电子运单', create: '新建运单', createTitle: '新建电子运单（草稿）', editTitle: '编辑运单 {n}',
-    statsIssued: '近 30 天签发', statsStates: '状态', statsClasses: '类别', statsCarriers: '承运人', coverage: '电子运单覆盖率', coverageHint: '载货行驶的危货车辆（车·日）{loaded}，有运单 {covered}',
+    statsIssued: '近 30 天签发', statsStates: '状态', statsClasses: '类别', statsCarriers: '承运人', coverage: '电子运单覆盖率', coverageHint: '载货行驶的危货车辆（车·日）{loaded}，有运单 {covered}', coverageNone: '统计期内没有载货行驶的危货车辆',
     searchHint: '运单编号 / 车牌 / 承运人', state: '状态', carrier: '承运人', plate: '车牌号', unNumber: 'UN 编号', departFrom: '起运日期从', departTo: '至', exportXlsx: '导出 XLSX',
     number: '运单编号', goods: '货物', fromTo: '装货地 → 卸货地', departure: '计划起运', arrival: '计划到达', detail: '详情', qr: '二维码',
     routeNeedsPoints: '请先在地图上选定装货地和卸货地（或单击路线拐点）', straightLegs: '{n} 段不在路网覆盖范围内，按直线连接', draftSaved: '草稿已保存：{n}', issued: '运单 {n} 已签发',
@@ -145,7 +145,7 @@ const en: Messages = {
   checkStatus: { pending: 'Pending', answered: 'On time', late: 'Late', missed: 'Missed' },
   waybill: {
     menu: 'E-waybills', title: 'Dangerous-goods e-waybills', create: 'New waybill', createTitle: 'New e-waybill (draft)', editTitle: 'Edit waybill {n}',
-    statsIssued: 'Issued, 30 days', statsStates: 'States', statsClasses: 'Classes', statsCarriers: 'Carriers', coverage: 'E-waybill coverage', coverageHint: 'Loaded hazmat vehicle-days {loaded}, with a waybill {covered}',
+    statsIssued: 'Issued, 30 days', statsStates: 'States', statsClasses: 'Classes', statsCarriers: 'Carriers', coverage: 'E-waybill coverage', coverageHint: 'Loaded hazmat vehicle-days {loaded}, with a waybill {covered}', coverageNone: 'No hazmat vehicle moved loaded in the period',
     searchHint: 'Number, plate or carrier', state: 'State', carrier: 'Carrier', plate: 'Plate', unNumber: 'UN number', departFrom: 'Departure from', departTo: 'to', exportXlsx: 'Export XLSX',
     number: 'Waybill no.', goods: 'Goods', fromTo: 'Loading → unloading', departure: 'Planned departure', arrival: 'Planned arrival', detail: 'Detail', qr: 'QR code',
     routeNeedsPoints: 'Pick the loading and unloading places on the map first (or click route vertices)', straightLegs: '{n} legs are outside the road network and stay straight', draftSaved: 'Draft saved: {n}', issued: 'Waybill {n} issued',
