@@ -711,9 +711,20 @@ func (c *CrossChecks) evaluate(ctx context.Context, p *gateway.Position, info *m
 
 	// 1. Loaded without a waybill (无运单运输). Once raised it lasts while
 	// the vehicle stays loaded without one, stops included.
+	// Until raised it is pending: it is raised only by a moving position
+	// (a vehicle that crept loaded across its depot and parked is not
+	// transporting), and a pending one is dropped after a stop of
+	// pendingStop.
 	open := func(rule monitor.Rule, subject string) bool { return st.Open[string(rule)+"|"+subject] != nil }
-	x.episode(monitor.RuleWaybillMissing, "", loaded && trip == nil && (moving || open(monitor.RuleWaybillMissing, "")),
-		dev, int64(c.cfg.MissingMinS)*1000, 0, 0, "", nil)
+	missing := loaded && trip == nil && (moving || open(monitor.RuleWaybillMissing, ""))
+	minDur := int64(c.cfg.MissingMinS) * 1000
+	if e := st.Open[string(monitor.RuleWaybillMissing)+"|"]; e != nil && !e.Raised && !moving {
+		minDur = math.MaxInt64
+		if dev-st.StopStart > pendingStop.Milliseconds() {
+			missing = false
+		}
+	}
+	x.episode(monitor.RuleWaybillMissing, "", missing, dev, minDur, 0, 0, "", nil)
 
 	if trip != nil {
 		subj := "waybill:" + trip.Number
@@ -809,6 +820,10 @@ func (c *CrossChecks) moveTrip(ctx context.Context, x *step, trip *TripView, loa
 		}
 	}
 }
+
+// pendingStop ends a waybill_missing episode not yet raised: the vehicle
+// moved loaded only briefly, then parked.
+const pendingStop = 10 * time.Minute
 
 // Waybill states as TripView.State names them.
 const (

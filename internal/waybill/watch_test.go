@@ -377,3 +377,38 @@ func TestCrossChecksRestart(t *testing.T) {
 		})
 	})
 }
+
+// TestWaybillMissingNeedsTransport: a tanker that creeps loaded across its
+// depot for half a minute and then stands loaded for hours is not
+// transporting without a waybill; one in stop-and-go traffic is.
+func TestWaybillMissingNeedsTransport(t *testing.T) {
+	sqldbtest.Run(t, func(t *testing.T, db *sqldb.DB) {
+		e := newXCEnv(t, db)
+		e.reg.add(1, registry.CategoryHazmat, "510104", 7)
+		e.reg.add(2, registry.CategoryHazmat, "510104", 7)
+		pos := func(v int64, at time.Time, kmh float64, lon float64) gateway.Position {
+			return gateway.Position{VehicleID: v, DeviceTime: at, ReceiveTime: at, Lat: 30_660_000, Lon: int32(lon * 1e6),
+				Speed: uint16(kmh * 10), Status: 1<<1 | 1 | 3<<8}
+		}
+		t0 := xcStart.Add(time.Hour)
+		var ps []gateway.Position
+		ps = append(ps, pos(1, t0, 8, 104.0), pos(1, t0.Add(30*time.Second), 8, 104.0001))
+		for i := 1; i <= 24; i++ {
+			ps = append(ps, pos(1, t0.Add(30*time.Second+time.Duration(i)*5*time.Minute), 0, 104.0001))
+		}
+		for i := 0; i < 20; i++ {
+			kmh := 20.0
+			if i%2 == 1 {
+				kmh = 0
+			}
+			ps = append(ps, pos(2, t0.Add(time.Duration(i)*30*time.Second), kmh, 104.0+float64(i)*0.001))
+		}
+		if err := e.checks().Process(t.Context(), ps); err != nil {
+			t.Fatal(err)
+		}
+		as := e.alarms(t)
+		if len(as) != 1 || as[0].VehicleID != 2 || as[0].Rule != monitor.RuleWaybillMissing {
+			t.Errorf("want one waybill_missing of vehicle 2:%s", xcDescribe(as))
+		}
+	})
+}
