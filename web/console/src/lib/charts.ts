@@ -9,14 +9,5 @@ use([LineChart, BarChart, PieChart, GridComponent, TooltipComponent, LegendCompo
 
 export { init, type ECharts }
 
-/** A rate 0…1 as a percentage with one decimal, or a dash when unknown. */
-export function pct(v?: number | null): string {
-  return v === undefined || v === null ? '—' : `${(v * 100).toFixed(1)}%`
-}
-
-/** Today's date (China time is the console's local time) as YYYY-MM-DD, shifted by days. */
-export function day(offset = 0): string {
-  const d = new Date(Date.now() + offset * 86400000)
-  const p = (n: number) => String(n).padStart(2, '0')
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}`
-}
+// The figures' formats live with the other display helpers.
+export { pct, day } from '@/lib/format'

@@ -34,3 +34,18 @@ export function toLocalInput(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0')
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`
 }
+
+/** A rate 0…1 as a percentage with one decimal, or a dash when unknown. */
+export function pct(v?: number | null): string {
+  return v === undefined || v === null ? '—' : `${(v * 100).toFixed(1)}%`
+}
+
+/**
+ * A date of the platform's calendar (China Standard Time, UTC+8, no daylight
+ * saving: the monitor's days and indicators are cut there) as YYYY-MM-DD:
+ * today, or offset days from it. The browser's own time zone does not
+ * matter: just after midnight in Beijing it is still yesterday in UTC.
+ */
+export function day(offset = 0): string {
+  return new Date(Date.now() + 8 * 3600000 + offset * 86400000).toISOString().slice(0, 10)
+}

@@ -1,1 +1,0 @@
-import{u as n,a as e,h as i,j as o,b as $,c as r,k as u,l as c,g as d}from"./echarts-B8K3JMho.js";n([e,i,o,$,r,u,c,d]);function g(t){return t==null?"—":`${(t*100).toFixed(1)}%`}function f(t=0){const a=new Date(Date.now()+t*864e5),s=l=>String(l).padStart(2,"0");return`${a.getFullYear()}-${s(a.getMonth()+1)}-${s(a.getDate())}`}export{f as d,g as p};
