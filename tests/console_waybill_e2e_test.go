@@ -218,4 +218,21 @@ func TestIntegrationConsoleWaybillsInBrowser(t *testing.T) {
 		t.Error("the print view has no print button, or shows the console's menu")
 	}
 	screenshot(t, ctx, "5-print")
+
+	// A regulator reads every carrier's waybills of the city but writes none.
+	must(t, ctx, "back to the console", chromedp.Navigate(p.URL+"/waybills"))
+	waitFor(t, ctx, "list again", rows("wrows")+` > 0`)
+	logOut(t, ctx)
+	logIn(t, ctx, "chengdu.regulator", demo.UserPassword)
+	must(t, ctx, "open the waybills", chromedp.Evaluate[bool](`document.querySelector('[data-menu="waybills"]').click(), true`))
+	waitFor(t, ctx, "the city's waybills", rows("wrows")+` >= 6`)
+	if n := must(t, ctx, "write buttons", chromedp.Evaluate[int](`document.querySelectorAll("#wcreate, #wrows .wedit").length`)); n != 0 {
+		t.Errorf("the regulator is offered %d write buttons", n)
+	}
+	waitFor(t, ctx, "carrier filter", `document.getElementById("woperator") !== null`)
+	must(t, ctx, "open a waybill", chromedp.Evaluate[bool](`document.querySelector("#wrows .wlink").click(), true`))
+	waitFor(t, ctx, "detail", `document.getElementById("wState") !== null && document.querySelectorAll("#wTimeline li").length > 0`)
+	if n := must(t, ctx, "moves", chromedp.Evaluate[int](`document.querySelectorAll(".wmove, #wEdit").length`)); n != 0 {
+		t.Errorf("the regulator is offered %d state changes", n)
+	}
 }
