@@ -227,6 +227,9 @@ func TestIntegrationConsoleOperationsInBrowser(t *testing.T) {
 	logIn(t, ctx, "chengdu.regulator", demo.UserPassword)
 	must(t, ctx, "open checks", chromedp.Navigate(p.URL+"/checks"))
 	waitFor(t, ctx, "answered in time", `[...document.querySelectorAll("#checkRows .el-table__body tr.el-table__row")].some(r => r.textContent.includes(`+strconv.Quote(question)+`) && r.textContent.includes("值班员张三在岗") && r.querySelector('.cstatus[data-status="answered"]'))`)
+	if vis := must(t, ctx, "status shown", chromedp.Evaluate[bool](`[...document.querySelectorAll("#checkRows .cstatus")].every(e => e.getBoundingClientRect().width > 0 && getComputedStyle(e).opacity === "1" && e.textContent.trim() !== "")`)); !vis {
+		t.Error("the checks' status tags are not visible")
+	}
 	waitFor(t, ctx, "response rate of the enterprise", `[...document.querySelectorAll("#checkStats .el-table__body tr.el-table__row")].some(r => r.textContent.includes(`+strconv.Quote(entMe.Scope.OperatorName)+`) && r.querySelector(".rate").textContent.includes("%"))`)
 	screenshot(t, ctx, "7-check-answered")
 }
