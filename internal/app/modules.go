@@ -61,7 +61,8 @@ func (a *App) buildStreamModules(logger *slog.Logger, metrics prometheus.Registe
 }
 
 // demoFleet returns the demo vehicles as simulated terminals, with the
-// coaches on their registered routes.
+// coaches on their registered routes and the tankers with an active
+// waybill on its trip.
 func (a *App) demoFleet(ctx context.Context) ([]sim.Vehicle, error) {
 	ctx = access.With(ctx, access.System)
 	vehicles, err := listAll(ctx, a.Registry.Vehicles)
@@ -76,7 +77,11 @@ func (a *App) demoFleet(ctx context.Context) ([]sim.Vehicle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: demo fleet: %w", err)
 	}
-	return sim.FleetOf(vehicles, routes, stations), nil
+	fleet := sim.FleetOf(vehicles, routes, stations)
+	if err := a.withWaybillTrips(ctx, fleet); err != nil {
+		return nil, err
+	}
+	return fleet, nil
 }
 
 // listAll pages through a registry list.

@@ -47,6 +47,9 @@ type HazmatTrip struct {
 	// off); the load state changes at the end of each.
 	LoadFor   time.Duration `json:"load_for"`
 	UnloadFor time.Duration `json:"unload_for"`
+	// DepartAt, when set, is the planned departure: the tanker waits
+	// parked at the loading place and finishes loading then.
+	DepartAt time.Time `json:"depart_at,omitzero"`
 	// Detour, when set, sends the tanker through this point half way,
 	// off the planned route (偏离运单路线).
 	Detour *roadnet.Point `json:"detour,omitempty"`
@@ -135,6 +138,10 @@ func (t *Track) planHazmat(r *roadnet.Router) {
 	h := t.veh.Trip
 	switch t.tripPhase {
 	case tripAtLoading:
+		if wait := h.DepartAt.Add(-h.LoadFor).Sub(t.now); wait > 0 {
+			t.stand(wait.Seconds(), true) // planHazmat runs again when it ends
+			return
+		}
 		t.tripPhase = tripUnderway
 		t.factor = t.uniform(t.prof.factorLo, t.prof.factorHi)
 		t.stand(h.LoadFor.Seconds(), true)

@@ -99,3 +99,35 @@ func TestGoodsVehiclesReportLoad(t *testing.T) {
 		t.Errorf("coach reported a load %d times", l)
 	}
 }
+
+// TestHazmatTripWaitsForItsDeparture: with DepartAt the tanker stands
+// empty at the loading place until loading must start, and leaves loaded
+// at the planned departure.
+func TestHazmatTripWaitsForItsDeparture(t *testing.T) {
+	w := world(t)
+	trip, err := PlanHazmatTrip(w, 7, 3000, 6000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 11, 20, 5, 0, 0, 0, cst)
+	trip.DepartAt = start.Add(3 * time.Hour)
+	v := &Vehicle{ID: 1, Plate: "川A0001危", Category: registry.CategoryHazmat, TerminalPhone: "013800000001", Trip: trip}
+	tr := NewTrack(w, v, 0, 1, start, TrackOptions{Interval: 15 * time.Second})
+	r := w.G.NewRouter()
+	var firstMove, firstLoaded time.Time
+	for i := 0; i < 3000 && firstMove.IsZero(); i++ {
+		out := tr.Next(r)
+		if out.Truth.SpeedKmh > 5 {
+			firstMove = out.At
+		}
+		if out.Location.Status.Load() == 3 && firstLoaded.IsZero() {
+			firstLoaded = out.At
+		}
+	}
+	if firstMove.Before(trip.DepartAt) || firstMove.Sub(trip.DepartAt) > 5*time.Minute {
+		t.Errorf("left at %v, planned %v", firstMove, trip.DepartAt)
+	}
+	if firstLoaded.Before(trip.DepartAt) {
+		t.Errorf("loaded at %v, before the end of loading %v", firstLoaded, trip.DepartAt)
+	}
+}
