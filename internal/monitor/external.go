@@ -57,6 +57,9 @@ type ExternalAlarm struct {
 	Unit     string
 	Details  map[string]any
 	Evidence []EvidencePoint
+	// Note names what the alarm is about for people (a zone's name, a
+	// waybill's number); it goes into the alarm's message.
+	Note string
 }
 
 func (x *ExternalAlarm) validate() error {
@@ -160,6 +163,13 @@ func (s *Service) applyExternal(ctx context.Context, tx *sqldb.Tx, x *ExternalAl
 		details = string(b)
 	}
 	msg := describe(v.Plate, a)
+	if x.Note != "" {
+		if a.Unit == "" {
+			msg = v.Plate + " " + a.Rule.Label() + "：" + x.Note
+		} else {
+			msg += "；" + x.Note
+		}
+	}
 	wrote := false
 
 	var id int64

@@ -554,12 +554,13 @@ type episode struct {
 	Peak    float64        `json:"peak"`
 	Unit    string         `json:"unit,omitempty"`
 	Details map[string]any `json:"details,omitempty"`
+	Note    string         `json:"note,omitempty"`
 	Raised  bool           `json:"raised"`
 }
 
 func (e *episode) alarm(vehicle int64) monitor.ExternalAlarm {
 	return monitor.ExternalAlarm{VehicleID: vehicle, Rule: e.Rule, Subject: e.Subject, StartAt: time.UnixMilli(e.Start),
-		LastAt: time.UnixMilli(e.Last), Lat: e.Lat, Lon: e.Lon, Limit: e.Limit, Peak: e.Peak, Unit: e.Unit, Details: e.Details}
+		LastAt: time.UnixMilli(e.Last), Lat: e.Lat, Lon: e.Lon, Limit: e.Limit, Peak: e.Peak, Unit: e.Unit, Details: e.Details, Note: e.Note}
 }
 
 type watchOutput struct {
@@ -603,7 +604,7 @@ func (x *step) episode(rule monitor.Rule, subject string, cond bool, start, minD
 	}
 	if e == nil {
 		e = &episode{Rule: rule, Subject: subject, Start: start, Last: x.t, Lat: x.lat, Lon: x.lon, Limit: limit, Peak: value,
-			Unit: unit, Details: details}
+			Unit: unit, Details: details, Note: noteOf(details)}
 		if x.st.Open == nil {
 			x.st.Open = map[string]*episode{}
 		}
@@ -831,6 +832,17 @@ const (
 	StateViewLoading   = "loading"
 	StateViewInTransit = "in_transit"
 )
+
+// noteOf is the human part of an alarm's message: the zone or the waybill.
+func noteOf(details map[string]any) string {
+	if n, ok := details["zone_name"].(string); ok && n != "" {
+		return n
+	}
+	if n, ok := details["waybill_number"].(string); ok && n != "" {
+		return "运单 " + n
+	}
+	return ""
+}
 
 func zoneSubject(z *monitor.Geofence) string { return "fence:" + strconv.FormatInt(z.ID, 10) }
 

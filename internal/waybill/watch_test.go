@@ -282,6 +282,9 @@ func TestCrossChecksHazmatTrip(t *testing.T) {
 					if a.Ongoing {
 						t.Errorf("alarm still ongoing after the trip:%s", xcDescribe([]monitor.Alarm{a}))
 					}
+					if a.Rule == monitor.RuleWaybillForbiddenZone && a.Message != "川A00101 进入危货禁行区：危化品禁行区" {
+						t.Errorf("message %q", a.Message)
+					}
 				}
 				if vt.moves {
 					if fmt.Sprint(e.trips.departed, e.trips.arrived) != "[WB-TEST-1] [WB-TEST-1]" {
