@@ -24,12 +24,10 @@ import (
 
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
-	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/jiaotong-platform/jiaotong/internal/basemap"
 	"github.com/jiaotong-platform/jiaotong/internal/demo"
-	"github.com/jiaotong-platform/jiaotong/internal/platform/sqldb/sqldbtest"
 )
 
 // offline cuts the browser off from every host but the platform's: each
@@ -45,61 +43,18 @@ type offline struct {
 // request to the internet fails in the page and in its workers alike.
 func offlineBrowser(t *testing.T) context.Context {
 	t.Helper()
-	path := chromiumPath()
-	if path == "" {
-		msg := "no Chromium found (install Debian's chromium or set JIAOTONG_E2E_CHROMIUM)"
-		if sqldbtest.RequireServices() {
-			t.Fatal(msg)
-		}
-		t.Skip("SKIP browser: " + msg)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("enable-unsafe-swiftshader", true),
-		chromedp.Flag("use-angle", "swiftshader"),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
+	return startBrowser(t, []chromedp.ExecAllocatorOption{
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1366, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	if err := chromedp.Listen(ctx, func(ev any) {
-		switch ev := ev.(type) {
-		case *runtime.EventExceptionThrown:
-			t.Errorf("page exception: %s", ev.ExceptionDetails.Text)
-		case *runtime.EventConsoleAPICalled:
-			// The map reports style, tile and glyph errors as "map: …"
-			// warnings; MapLibre's own validation messages are errors.
-			if ev.Type != runtime.ConsoleAPICalledTypeError && ev.Type != runtime.ConsoleAPICalledTypeWarning {
-				return
-			}
-			var parts []string
-			for _, a := range ev.Args {
-				if len(a.Value) > 0 {
-					parts = append(parts, string(a.Value))
-				} else {
-					parts = append(parts, a.Description)
-				}
-			}
-			msg := strings.Join(parts, " ")
-			if strings.Contains(msg, "map:") || strings.Contains(strings.ToLower(msg), "style") || strings.Contains(msg, "glyph") {
-				t.Errorf("console %s: %s", ev.Type, msg)
-			} else {
-				t.Logf("console %s: %s", ev.Type, msg)
-			}
+	}, func(kind, msg string) {
+		// The map reports style, tile and glyph errors as "map: …"
+		// warnings; MapLibre's own validation messages are errors.
+		if kind == "page exception" || strings.Contains(msg, "map:") ||
+			strings.Contains(strings.ToLower(msg), "style") || strings.Contains(msg, "glyph") {
+			t.Errorf("%s: %s", kind, msg)
+		} else {
+			t.Logf("%s: %s", kind, msg)
 		}
-	}); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
-	return ctx
+	})
 }
 
 func localHost(u string) bool {

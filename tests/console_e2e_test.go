@@ -35,8 +35,17 @@ func chromiumPath() string {
 }
 
 // browser starts a headless Chromium for the test, or skips when there is
-// none (fails under CI, which installs it).
+// none (fails under CI, which installs it). Page exceptions and console
+// errors and warnings are logged: they explain most failures.
 func browser(t *testing.T) context.Context {
+	t.Helper()
+	return startBrowser(t, nil, func(kind, msg string) { t.Logf("%s: %s", kind, msg) })
+}
+
+// startBrowser starts Chromium with the options every console test needs
+// plus extra, and hands each page exception ("page exception") and console
+// error or warning ("console error", "console warning") to report.
+func startBrowser(t *testing.T, extra []chromedp.ExecAllocatorOption, report func(kind, msg string)) context.Context {
 	t.Helper()
 	path := chromiumPath()
 	if path == "" {
@@ -61,11 +70,11 @@ func browser(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1366, 900),
 	)
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	// The page's own errors explain most failures: log them.
 	err := chromedp.Listen(ctx, func(ev any) {
 		switch ev := ev.(type) {
 		case *runtime.EventExceptionThrown:
@@ -73,7 +82,7 @@ func browser(t *testing.T) context.Context {
 			if ev.ExceptionDetails.Exception != nil {
 				msg += " " + ev.ExceptionDetails.Exception.Description
 			}
-			t.Logf("page exception: %s", msg)
+			report("page exception", msg)
 		case *runtime.EventConsoleAPICalled:
 			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning {
 				var parts []string
@@ -84,7 +93,7 @@ func browser(t *testing.T) context.Context {
 						parts = append(parts, a.Description)
 					}
 				}
-				t.Logf("console %s: %s", ev.Type, strings.Join(parts, " "))
+				report("console "+string(ev.Type), strings.Join(parts, " "))
 			}
 		}
 	})
