@@ -27,7 +27,7 @@ vet:
 # a short run of every fuzz target.
 test: vet
 	$(GO) test -count=1 $(PKGS)
-	$(GO) test -count=1 -race ./internal/platform/bus/... ./internal/platform/httpapi/... ./internal/iam/...
+	$(GO) test -count=1 -race ./internal/platform/bus/... ./internal/platform/httpapi/... ./internal/iam/... ./internal/basemap/... ./internal/waybill/...
 	$(MAKE) fuzz FUZZTIME=$(FUZZTIME)
 
 test-short:
