@@ -398,3 +398,43 @@ func tilePNG(t *testing.T) []byte {
 	}
 	return buf.Bytes()
 }
+
+// Every page of the console loads completely with the machine cut off from
+// everything but the platform: scripts, styles, fonts, images (the waybill's
+// QR code), data and map; no request leaves the machine and no page throws.
+func TestIntegrationConsoleEveryPageOffline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the platform and a browser")
+	}
+	ctx := offlineBrowser(t)
+	p := start(t, testConfig(t))
+	defer screenshotOnFailure(t, ctx)
+	offline := cutOffline(t, ctx)
+
+	must(t, ctx, "open the console", chromedp.Navigate(p.URL+"/login"))
+	must(t, ctx, "login form", chromedp.WaitVisible(chromedp.ID("loginForm")))
+	typeInto(t, ctx, "username", "admin")
+	typeInto(t, ctx, "password", adminPassword)
+	must(t, ctx, "submit", chromedp.Click(chromedp.CSS(`#loginForm button[type=submit]`)))
+	waitFor(t, ctx, "console shown", `location.pathname !== "/login" && document.querySelector("[data-menu]") !== null`)
+
+	pages := []string{"/", "/map", "/alarms", "/playback", "/dashboard", "/checks", "/waybills", "/waybills/new",
+		"/waybills/1", "/waybills/1/print", "/bigscreen"}
+	for _, entity := range []string{"vehicles", "operators", "practitioners", "stations", "routes", "vessels"} {
+		pages = append(pages, "/registry/"+entity)
+	}
+	// Loaded: the route is the one asked for, the document and its fonts are
+	// complete, every image has decoded, nothing is still loading, and any
+	// map on the page has drawn its basemap.
+	loaded := `location.pathname === %q && document.readyState === "complete" && document.fonts.status === "loaded" &&
+		[...document.images].every(i => i.complete && i.naturalWidth > 0) &&
+		document.querySelector(".el-loading-mask:not([style*='display: none'])") === null &&
+		document.body.innerText.trim().length > 20 &&
+		[...document.querySelectorAll("[data-basemap]")].every(m => Number(m.dataset.basemapFeatures) > 0)`
+	for _, page := range pages {
+		must(t, ctx, "open "+page, chromedp.Navigate(p.URL+page))
+		waitLong(t, ctx, page+" loaded", fmt.Sprintf(loaded, page), 60*time.Second)
+		screenshot(t, ctx, strings.Trim(strings.ReplaceAll(page, "/", "-"), "-"))
+	}
+	offline.check(t)
+}
