@@ -1,0 +1,1 @@
+import{g as a}from"./index-DTAQ657C.js";import{Q as s}from"./vue-dRT6bdor.js";const t=s({}),r=new Set;function o(n){return n?(r.has(n)||(r.add(n),a(`/regions/${encodeURIComponent(n)}`).then(e=>{t[n]=e.name}).catch(()=>{})),t[n]??n):""}export{o as r};

@@ -1,1 +1,0 @@
-import{g as a}from"./index-Cw6QNpra.js";import{Q as s}from"./vue-dRT6bdor.js";const t=s({}),r=new Set;function o(n){return n?(r.has(n)||(r.add(n),a(`/regions/${encodeURIComponent(n)}`).then(e=>{t[n]=e.name}).catch(()=>{})),t[n]??n):""}export{o as r};
