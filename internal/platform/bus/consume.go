@@ -183,7 +183,7 @@ func (b *Bus) Consume(ctx context.Context, cfg ConsumerConfig, h Handler) error 
 	}
 	defer b.finish(iter)
 	for {
-		jm, err := iter.Next(jetstream.NextContext(ctx))
+		jm, err := b.next(ctx, cfg, iter)
 		if err != nil {
 			return b.nextErr(ctx, cfg, err)
 		}
@@ -214,7 +214,7 @@ func (b *Bus) ConsumeBatch(ctx context.Context, cfg ConsumerConfig, h BatchHandl
 	batch := make([]*Msg, 0, cfg.Batch)
 	for {
 		raw, batch = raw[:0], batch[:0]
-		jm, err := iter.Next(jetstream.NextContext(ctx))
+		jm, err := b.next(ctx, cfg, iter)
 		// The batch closes BatchWait after its first message at the latest,
 		// however fast messages keep coming: lingering per message would hold
 		// a busy stream's first message until the batch is full.
@@ -252,6 +252,44 @@ func (b *Bus) ConsumeBatch(ctx context.Context, cfg ConsumerConfig, h BatchHandl
 		if err != nil && !errors.Is(err, nats.ErrTimeout) {
 			return b.nextErr(ctx, cfg, err)
 		}
+	}
+}
+
+// refillChecks are the growing waits with which next asks the iterator for a
+// message before it waits without limit; see next.
+var refillChecks = [...]time.Duration{time.Millisecond, 10 * time.Millisecond, 100 * time.Millisecond, time.Second}
+
+// next waits for the iterator's next message until ctx ends.
+//
+// The iterator asks the server for more messages only at the start of a
+// Next call, once fewer than half of cfg.Batch are outstanding, and only if
+// its previous pull request is no longer being sent. A message can come back
+// before the goroutine that sent that request has marked it sent; with Batch
+// 1 or 2 the refill is then skipped while nothing is outstanding, no further
+// message arrives to trigger another check, and a single blocking Next waits
+// until its missing-heartbeat timer fires 30 s later. So next first waits in
+// short, growing steps, each of which re-runs the check, and then blocks
+// (keeping heartbeat detection). A missed heartbeat is not fatal either: the
+// iterator has then forgotten its outstanding requests and pulls afresh on
+// the following call, so it is logged and waited past; a consumer that is
+// really gone makes that pull fail with an error of its own.
+func (b *Bus) next(ctx context.Context, cfg ConsumerConfig, iter jetstream.MessagesContext) (jetstream.Msg, error) {
+	for _, d := range refillChecks {
+		wctx, cancel := context.WithTimeout(ctx, d)
+		jm, err := iter.Next(jetstream.NextContext(wctx))
+		cancel()
+		if err == nil || !errors.Is(err, context.DeadlineExceeded) || ctx.Err() != nil {
+			return jm, err
+		}
+	}
+	for {
+		jm, err := iter.Next(jetstream.NextContext(ctx))
+		if errors.Is(err, jetstream.ErrNoHeartbeat) && ctx.Err() == nil {
+			b.logger.Warn("bus: no heartbeat from the server, pulling again",
+				slog.String("stream", cfg.Stream), slog.String("durable", cfg.Durable))
+			continue
+		}
+		return jm, err
 	}
 }
 
