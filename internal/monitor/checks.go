@@ -417,23 +417,10 @@ func (s *Service) Checks(ctx context.Context, f CheckFilter) ([]Check, int, erro
 		return nil, 0, err
 	}
 	now := s.now().UnixMilli()
-	where, args := []string{"1=1"}, []any{}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
-	}
-	if pfx := p.Scope.RegionPrefix(); pfx != "" {
-		add("region LIKE ?", pfx+"%")
-	}
-	if p.Scope.OperatorID != 0 {
-		add("operator_id = ?", p.Scope.OperatorID)
-	}
-	if f.Region != "" {
-		add("region LIKE ?", access.RegionPrefix(f.Region)+"%")
-	}
-	if f.OperatorID != 0 {
-		add("operator_id = ?", f.OperatorID)
-	}
+	var where sqldb.Where
+	add := where.Add
+	where.Scope(p.Scope)
+	where.Scope(access.Scope{Region: f.Region, OperatorID: f.OperatorID}) // the filters narrow the scope
 	if f.RequestID != 0 {
 		add("request_id = ?", f.RequestID)
 	}
@@ -457,7 +444,7 @@ func (s *Service) Checks(ctx context.Context, f CheckFilter) ([]Check, int, erro
 	if err != nil {
 		return nil, 0, err
 	}
-	w := strings.Join(where, " AND ")
+	w, args := where.And(), where.Args()
 	var total int
 	if err := s.db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM monitor_checks WHERE `+w, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("monitor: count checks: %w", err)
@@ -559,24 +546,12 @@ func (s *Service) CheckStatistics(ctx context.Context, f CheckStatsFilter) ([]Ch
 	now := s.now().UnixMilli()
 	from := f.From.Time(s.cfg.Location).UnixMilli()
 	to := f.To.AddDays(1).Time(s.cfg.Location).UnixMilli()
-	args := []any{now, from, to}
-	where := []string{"sent_at >= $2", "sent_at < $3"}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
-	}
-	if pfx := p.Scope.RegionPrefix(); pfx != "" {
-		add("region LIKE ?", pfx+"%")
-	}
-	if p.Scope.OperatorID != 0 {
-		add("operator_id = ?", p.Scope.OperatorID)
-	}
-	if f.Region != "" {
-		add("region LIKE ?", access.RegionPrefix(f.Region)+"%")
-	}
-	if f.OperatorID != 0 {
-		add("operator_id = ?", f.OperatorID)
-	}
+	var where sqldb.Where
+	nowP := where.Bind(now)
+	where.Add("sent_at >= ?", from)
+	where.Add("sent_at < ?", to)
+	where.Scope(p.Scope)
+	where.Scope(access.Scope{Region: f.Region, OperatorID: f.OperatorID}) // the filters narrow the scope
 	key := "operator_id, region"
 	if f.Group == "region" {
 		key = "region"
@@ -586,9 +561,9 @@ func (s *Service) CheckStatistics(ctx context.Context, f CheckStatsFilter) ([]Ch
 		SUM(CASE WHEN status = 'late' THEN 1 ELSE 0 END),
 		SUM(CASE WHEN status = 'missed' THEN 1 ELSE 0 END),
 		SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END),
-		SUM(CASE WHEN status = 'pending' AND due_at >= $1 THEN 1 ELSE 0 END),
+		SUM(CASE WHEN status = 'pending' AND due_at >= `+nowP+` THEN 1 ELSE 0 END),
 		SUM(CASE WHEN answered_at IS NOT NULL THEN answered_at - sent_at ELSE 0 END)
-		FROM monitor_checks WHERE `+strings.Join(where, " AND ")+` GROUP BY `+key+` ORDER BY `+key, args...)
+		FROM monitor_checks WHERE `+where.And()+` GROUP BY `+key+` ORDER BY `+key, where.Args()...)
 	if err != nil {
 		return nil, fmt.Errorf("monitor: check statistics: %w", err)
 	}

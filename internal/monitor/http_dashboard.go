@@ -14,6 +14,7 @@ import (
 	"github.com/jiaotong-platform/jiaotong/internal/platform/apperr"
 	"github.com/jiaotong-platform/jiaotong/internal/platform/civil"
 	"github.com/jiaotong-platform/jiaotong/internal/platform/region"
+	"github.com/jiaotong-platform/jiaotong/internal/platform/sqldb"
 )
 
 // AlarmCount is the number of alarms of one group (a day, a region, an
@@ -75,24 +76,11 @@ func (s *Service) AlarmStatistics(ctx context.Context, f AlarmStatsFilter) ([]Al
 	_, offS := f.From.Time(loc).Zone()
 	off := int64(offS) * 1000
 
-	args := []any{from, to}
-	where := []string{"start_at >= $1", "start_at < $2"}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
-	}
-	if pfx := p.Scope.RegionPrefix(); pfx != "" {
-		add("region LIKE ?", pfx+"%")
-	}
-	if p.Scope.OperatorID != 0 {
-		add("operator_id = ?", p.Scope.OperatorID)
-	}
-	if f.Region != "" {
-		add("region LIKE ?", access.RegionPrefix(f.Region)+"%")
-	}
-	if f.OperatorID != 0 {
-		add("operator_id = ?", f.OperatorID)
-	}
+	var where sqldb.Where
+	where.Add("start_at >= ?", from)
+	where.Add("start_at < ?", to)
+	where.Scope(p.Scope)
+	where.Scope(access.Scope{Region: f.Region, OperatorID: f.OperatorID}) // the filters narrow the scope
 	var key string
 	switch f.Group {
 	case "day":
@@ -112,7 +100,7 @@ func (s *Service) AlarmStatistics(ctx context.Context, f AlarmStatsFilter) ([]Al
 		SUM(CASE WHEN severity = 'critical' THEN 1 ELSE 0 END),
 		SUM(CASE WHEN state <> 'closed' THEN 1 ELSE 0 END),
 		SUM(CASE WHEN ongoing <> 0 THEN 1 ELSE 0 END)
-		FROM monitor_alarms WHERE `+strings.Join(where, " AND ")+` GROUP BY `+key, args...)
+		FROM monitor_alarms WHERE `+where.And()+` GROUP BY `+key, where.Args()...)
 	if err != nil {
 		return nil, fmt.Errorf("monitor: alarm statistics: %w", err)
 	}

@@ -811,29 +811,17 @@ func (s *Service) IndicatorRows(ctx context.Context, f IndicatorFilter) ([]Indic
 			return nil, apperr.Forbidden("an enterprise sees its own indicators only (level=operator)")
 		}
 	}
-	where := []string{"day >= $1", "day <= $2", "level = $3"}
-	args := []any{f.From.String(), f.To.String(), f.Level}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
-	}
+	var where sqldb.Where
+	where.Add("day >= ?", f.From.String())
+	where.Add("day <= ?", f.To.String())
+	where.Add("level = ?", f.Level)
 	if f.Level != LevelPlatform {
-		if pfx := p.Scope.RegionPrefix(); pfx != "" {
-			add("region LIKE ?", pfx+"%")
-		}
-		if p.Scope.OperatorID != 0 {
-			add("operator_id = ?", p.Scope.OperatorID)
-		}
-		if f.Region != "" {
-			add("region LIKE ?", access.RegionPrefix(f.Region)+"%")
-		}
-		if f.OperatorID != 0 {
-			add("operator_id = ?", f.OperatorID)
-		}
+		where.Scope(p.Scope)
+		where.Scope(access.Scope{Region: f.Region, OperatorID: f.OperatorID}) // the filters narrow the scope
 	}
 	rows, err := s.db.Read().QueryContext(ctx, `SELECT day, level, unit, region, operator_id, registered, in_network, online, reports, qualified,
 		mileage_m, complete_m, drifting, overspeed_count, fatigue_s, checks_due, checks_on_time, checks_late, checks_missed, response_ms_sum
-		FROM monitor_indicators WHERE `+strings.Join(where, " AND ")+` ORDER BY day, unit`, args...)
+		FROM monitor_indicators WHERE `+where.And()+` ORDER BY day, unit`, where.Args()...)
 	if err != nil {
 		return nil, fmt.Errorf("monitor: indicators: %w", err)
 	}

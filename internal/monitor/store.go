@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -225,28 +224,15 @@ var alarmSort = map[string]string{"start_at": "start_at", "id": "id", "severity"
 	"rule": "rule", "state": "state", "last_at": "last_at", "peak": "peak"}
 
 func alarmWhere(d sqldb.Dialect, scope access.Scope, f AlarmFilter) (string, []any) {
-	where, args := []string{"1=1"}, []any{}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
-	}
-	if pfx := scope.RegionPrefix(); pfx != "" {
-		add("region LIKE ?", pfx+"%")
-	}
-	if scope.OperatorID != 0 {
-		add("operator_id = ?", scope.OperatorID)
-	}
-	if f.Region != "" {
-		add("region LIKE ?", access.RegionPrefix(f.Region)+"%")
-	}
+	var w sqldb.Where
+	add := w.Add
+	w.Scope(scope)
+	w.Scope(access.Scope{Region: f.Region, OperatorID: f.OperatorID}) // the filters narrow the scope
 	if f.VehicleID != 0 {
 		add("vehicle_id = ?", f.VehicleID)
 	}
 	if f.Plate != "" {
 		add("plate = ?", f.Plate)
-	}
-	if f.OperatorID != 0 {
-		add("operator_id = ?", f.OperatorID)
 	}
 	if f.Rule != "" {
 		add("rule = ?", f.Rule)
@@ -267,11 +253,9 @@ func alarmWhere(d sqldb.Dialect, scope access.Scope, f AlarmFilter) (string, []a
 		add("start_at < ?", f.To.UnixMilli())
 	}
 	if q := strings.TrimSpace(f.Q); q != "" {
-		args = append(args, "%"+q+"%")
-		n := "$" + strconv.Itoa(len(args))
-		where = append(where, fmt.Sprintf("(plate %s %s OR message %s %s OR rule %s %s)", d.ILike(), n, d.ILike(), n, d.ILike(), n))
+		add(fmt.Sprintf("(plate %[1]s ? OR message %[1]s ? OR rule %[1]s ?)", d.ILike()), "%"+q+"%")
 	}
-	return strings.Join(where, " AND "), args
+	return w.And(), w.Args()
 }
 
 func listAlarms(ctx context.Context, db *sqldb.DB, scope access.Scope, f AlarmFilter, each func(*Alarm) error) (int, error) {

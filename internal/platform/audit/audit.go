@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jiaotong-platform/jiaotong/internal/platform/access"
@@ -129,12 +128,8 @@ type Filter struct {
 
 // List returns entries matching f, newest first, and the total count.
 func List(ctx context.Context, db *sqldb.DB, f Filter) ([]Entry, int, error) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, strings.ReplaceAll(cond, "?", "$"+strconv.Itoa(len(args))))
-	}
+	var where sqldb.Where
+	add := where.Add
 	if f.Entity != "" {
 		add("entity = ?", f.Entity)
 	}
@@ -153,21 +148,11 @@ func List(ctx context.Context, db *sqldb.DB, f Filter) ([]Entry, int, error) {
 	if !f.To.IsZero() {
 		add("at < ?", f.To.UnixMilli())
 	}
-	if prefix := f.Scope.RegionPrefix(); prefix != "" {
-		add("region LIKE ?", prefix+"%")
-	}
-	if f.Scope.OperatorID != 0 {
-		add("operator_id = ?", f.Scope.OperatorID)
-	}
+	where.Scope(f.Scope)
 	if f.Query != "" {
-		args = append(args, "%"+f.Query+"%")
-		n := "$" + strconv.Itoa(len(args))
-		where = append(where, "(username "+db.Dialect().ILike()+" "+n+" OR summary "+db.Dialect().ILike()+" "+n+")")
+		add("(username "+db.Dialect().ILike()+" ? OR summary "+db.Dialect().ILike()+" ?)", "%"+f.Query+"%")
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
-	}
+	cond, args := where.Clause(), where.Args()
 	var total int
 	if err := db.Read().QueryRowContext(ctx, "SELECT COUNT(*) FROM audit_log"+cond, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("audit: count: %w", err)
