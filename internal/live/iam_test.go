@@ -16,16 +16,14 @@ import (
 	"github.com/jiaotong-platform/jiaotong/internal/platform/access"
 )
 
-// TestCountyOfficerThroughIAM is the acceptance check with the real
-// identity service: a monitoring officer of Jinjiang (510104) logs in, opens
-// the live WebSocket from the console page with the session cookie, and
-// receives the alarms of Jinjiang's vehicles, never those of Qingyang
-// (510105). A foreign page riding on the same cookie is refused.
-func TestCountyOfficerThroughIAM(t *testing.T) {
+// newIAMFixture is the live fixture behind the real identity service, with
+// a monitoring officer of Jinjiang (510104), jinjiang.monitor, whose
+// password is officerPassword.
+func newIAMFixture(t *testing.T, cfg live.Config) (*fixture, *iam.Service) {
+	t.Helper()
 	var idm *iam.Service
-	f := newFixtureWith(t, live.Config{PositionInterval: -1}, func(f *fixture) func(http.Handler) http.Handler {
-		ctx := context.Background()
-		if err := f.db.Migrate(ctx, iam.Module()); err != nil {
+	f := newFixtureWith(t, cfg, func(f *fixture) func(http.Handler) http.Handler {
+		if err := f.db.Migrate(context.Background(), iam.Module()); err != nil {
 			t.Fatalf("migrate iam: %v", err)
 		}
 		idm = iam.New(f.db, iam.Config{Password: iam.PasswordParams{Memory: 64, Iterations: 1, Parallelism: 1}},
@@ -34,10 +32,22 @@ func TestCountyOfficerThroughIAM(t *testing.T) {
 	})
 	sys := access.With(context.Background(), access.System)
 	if _, err := idm.CreateUser(sys, iam.UserInput{Username: "jinjiang.monitor", DisplayName: "锦江区监控员",
-		Roles: []access.Role{access.RoleMonitor}, Scope: access.Scope{Region: "510104"}, Password: "Jinjiang-Watch-2026"}); err != nil {
+		Roles: []access.Role{access.RoleMonitor}, Scope: access.Scope{Region: "510104"}, Password: officerPassword}); err != nil {
 		t.Fatalf("create user: %v", err)
 	}
-	login, err := idm.Login(context.Background(), "jinjiang.monitor", "Jinjiang-Watch-2026")
+	return f, idm
+}
+
+const officerPassword = "Jinjiang-Watch-2026"
+
+// TestCountyOfficerThroughIAM is the acceptance check with the real
+// identity service: a monitoring officer of Jinjiang (510104) logs in, opens
+// the live WebSocket from the console page with the session cookie, and
+// receives the alarms of Jinjiang's vehicles, never those of Qingyang
+// (510105). A foreign page riding on the same cookie is refused.
+func TestCountyOfficerThroughIAM(t *testing.T) {
+	f, idm := newIAMFixture(t, live.Config{PositionInterval: -1})
+	login, err := idm.Login(context.Background(), "jinjiang.monitor", officerPassword)
 	if err != nil {
 		t.Fatalf("login: %v", err)
 	}
@@ -94,23 +104,9 @@ func TestCountyOfficerThroughIAM(t *testing.T) {
 // ended otherwise) loses its open live connection too, instead of streaming
 // positions until the browser tab closes.
 func TestLogoutEndsLiveConnection(t *testing.T) {
-	var idm *iam.Service
-	f := newFixtureWith(t, live.Config{PositionInterval: -1, RecheckEvery: 50 * time.Millisecond},
-		func(f *fixture) func(http.Handler) http.Handler {
-			if err := f.db.Migrate(context.Background(), iam.Module()); err != nil {
-				t.Fatalf("migrate iam: %v", err)
-			}
-			idm = iam.New(f.db, iam.Config{Password: iam.PasswordParams{Memory: 64, Iterations: 1, Parallelism: 1}},
-				slog.New(slog.DiscardHandler), f.reg)
-			return idm.Middleware
-		})
-	sys := access.With(context.Background(), access.System)
-	if _, err := idm.CreateUser(sys, iam.UserInput{Username: "jinjiang.monitor", DisplayName: "锦江区监控员",
-		Roles: []access.Role{access.RoleMonitor}, Scope: access.Scope{Region: "510104"}, Password: "Jinjiang-Watch-2026"}); err != nil {
-		t.Fatalf("create user: %v", err)
-	}
+	f, idm := newIAMFixture(t, live.Config{PositionInterval: -1, RecheckEvery: 50 * time.Millisecond})
 	dial := func() (*wsClient, string) {
-		login, err := idm.Login(context.Background(), "jinjiang.monitor", "Jinjiang-Watch-2026")
+		login, err := idm.Login(context.Background(), "jinjiang.monitor", officerPassword)
 		if err != nil {
 			t.Fatalf("login: %v", err)
 		}
