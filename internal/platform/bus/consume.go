@@ -179,6 +179,9 @@ func (b *Bus) Consume(ctx context.Context, cfg ConsumerConfig, h Handler) error 
 	}
 	c, iter, err := b.subscribe(ctx, &cfg)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while the consumer was being created
+		}
 		return err
 	}
 	defer b.finish(iter)
@@ -206,6 +209,9 @@ func (b *Bus) ConsumeBatch(ctx context.Context, cfg ConsumerConfig, h BatchHandl
 	}
 	c, iter, err := b.subscribe(ctx, &cfg)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while the consumer was being created
+		}
 		return err
 	}
 	defer b.finish(iter)

@@ -83,3 +83,21 @@ func TestSmallBatchesDeliverEveryMessage(t *testing.T) {
 		}
 	})
 }
+
+// TestConsumeStoppedBeforeStart: a consumer whose context has ended before
+// it was created returns nil, as any other stop does, not the context's
+// error.
+func TestConsumeStoppedBeforeStart(t *testing.T) {
+	bustest.Run(t, func(t *testing.T, b *bus.Bus) {
+		stream, _ := newStream(t, b, "STOP")
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		cfg := bus.ConsumerConfig{Stream: stream, Durable: "late"}
+		if err := b.Consume(ctx, cfg, func(context.Context, *bus.Msg) error { return nil }); err != nil {
+			t.Errorf("Consume = %v, want nil", err)
+		}
+		if err := b.ConsumeBatch(ctx, cfg, func(context.Context, []*bus.Msg) error { return nil }); err != nil {
+			t.Errorf("ConsumeBatch = %v, want nil", err)
+		}
+	})
+}
