@@ -10,6 +10,7 @@ package gbk
 
 import (
 	"bytes"
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -41,10 +42,22 @@ func TrimPadding(b []byte) []byte {
 	return bytes.Trim(b, "\x00 ")
 }
 
+// euro is the one character GBK (code page 936) writes in a single byte
+// above ASCII, 0x80. The GB18030 decoder reads that byte as the euro sign,
+// but its encoder writes the sign's two-byte GB18030 form; Append writes
+// 0x80 instead, so text read from a terminal is written back byte for byte
+// and keeps its length in fixed-width fields.
+const euro = '\u20ac'
+
 // Append appends the GBK encoding of s to dst.
 func Append(dst []byte, s string) []byte {
 	if isASCII([]byte(s)) {
 		return append(dst, s...)
+	}
+	if i := strings.IndexRune(s, euro); i >= 0 {
+		dst = Append(dst, s[:i])
+		dst = append(dst, 0x80)
+		return Append(dst, s[i+utf8.RuneLen(euro):])
 	}
 	if !utf8.ValidString(s) {
 		s = string([]rune(s))

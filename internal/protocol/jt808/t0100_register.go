@@ -128,8 +128,8 @@ func (m *Auth) AppendBody(dst []byte, v Version) ([]byte, error) {
 	}
 	dst = append(dst, byte(len(code)))
 	dst = append(dst, code...)
-	dst = appendFixed(dst, []byte(m.IMEI), 15)
-	return appendFixed(dst, []byte(m.SoftwareVersion), 20), nil
+	dst = appendFixed(dst, gbk.Append(nil, m.IMEI), 15)
+	return appendFixed(dst, gbk.Append(nil, m.SoftwareVersion), 20), nil
 }
 
 func (m *Auth) DecodeBody(src []byte, v Version) error {
