@@ -2,10 +2,7 @@ package registry
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -128,37 +125,6 @@ type historyInput struct {
 	httpapi.ListParams
 }
 
-func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
-
-func parseIfMatch(h string) (int64, error) {
-	h = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(h), "W/"))
-	if h == "" || h == "*" {
-		return 0, nil
-	}
-	v, err := strconv.ParseInt(strings.Trim(h, `"`), 10, 64)
-	if err != nil || v <= 0 {
-		return 0, apperr.Field("header.If-Match", "应为记录的版本号 (must be the record's version, as in its ETag)", h)
-	}
-	return v, nil
-}
-
-// inBody places the invalid fields of a record's validation in the request
-// body ("vin" → "body.vin"), as huma names its own schema errors.
-func inBody(err error) error {
-	var inv *apperr.Invalid
-	if !errors.As(err, &inv) {
-		return err
-	}
-	out := &apperr.Invalid{}
-	for _, f := range inv.Fields {
-		if !strings.HasPrefix(f.Field, "body.") && !strings.HasPrefix(f.Field, "query.") && !strings.HasPrefix(f.Field, "header.") {
-			f.Field = "body." + f.Field
-		}
-		out.Fields = append(out.Fields, f)
-	}
-	return out
-}
-
 func registerCRUD[T, F any](api huma.API, c crud[T, F]) {
 	tags := []string{"registry"}
 	huma.Register(api, huma.Operation{OperationID: "list-" + c.one + "s", Method: http.MethodGet, Path: c.path,
@@ -183,30 +149,30 @@ func registerCRUD[T, F any](api huma.API, c crud[T, F]) {
 			if err != nil {
 				return nil, err
 			}
-			return &itemOutput[T]{ETag: etag(metaOf(v).Version), Body: v}, nil
+			return &itemOutput[T]{ETag: httpapi.ETag(metaOf(v).Version), Body: v}, nil
 		})
 	huma.Register(api, huma.Operation{OperationID: "create-" + c.one, Method: http.MethodPost, Path: c.path,
 		Summary: "Register a " + c.label, Tags: tags, DefaultStatus: http.StatusCreated, MaxBodyBytes: maxRecordBytes},
 		func(ctx context.Context, in *createInput[F]) (*itemOutput[T], error) {
 			v, err := c.create(ctx, in.Body)
 			if err != nil {
-				return nil, inBody(err)
+				return nil, httpapi.InBody(err)
 			}
-			return &itemOutput[T]{ETag: etag(metaOf(v).Version), Body: v}, nil
+			return &itemOutput[T]{ETag: httpapi.ETag(metaOf(v).Version), Body: v}, nil
 		})
 	huma.Register(api, huma.Operation{OperationID: "update-" + c.one, Method: http.MethodPut, Path: c.path + "/{id}",
 		Summary: "Replace a " + c.label, Tags: tags, MaxBodyBytes: maxRecordBytes,
 		Description: "Send the full record. With If-Match, the update fails with 409 when the record changed since that version."},
 		func(ctx context.Context, in *updateInput[F]) (*itemOutput[T], error) {
-			ver, err := parseIfMatch(in.IfMatch)
+			ver, err := httpapi.ParseIfMatch(in.IfMatch, "记录", "record")
 			if err != nil {
 				return nil, err
 			}
 			v, err := c.update(ctx, in.ID, ver, in.Body)
 			if err != nil {
-				return nil, inBody(err)
+				return nil, httpapi.InBody(err)
 			}
-			return &itemOutput[T]{ETag: etag(metaOf(v).Version), Body: v}, nil
+			return &itemOutput[T]{ETag: httpapi.ETag(metaOf(v).Version), Body: v}, nil
 		})
 	huma.Register(api, huma.Operation{OperationID: "delete-" + c.one, Method: http.MethodDelete, Path: c.path + "/{id}",
 		Summary: "Delete a " + c.label, Tags: tags, DefaultStatus: http.StatusNoContent,

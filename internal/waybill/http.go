@@ -2,7 +2,6 @@ package waybill
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -86,9 +85,9 @@ type waybillOutput struct {
 
 func out(w *Waybill, err error) (*waybillOutput, error) {
 	if err != nil {
-		return nil, inBody(err)
+		return nil, httpapi.InBody(err, "waybill.") // issue-rule violations stay at waybill.<field>
 	}
-	return &waybillOutput{ETag: etag(w.Version), Body: w}, nil
+	return &waybillOutput{ETag: httpapi.ETag(w.Version), Body: w}, nil
 }
 
 type createInput struct {
@@ -179,39 +178,6 @@ func codes() Codes {
 		c.Rules = append(c.Rules, Code{string(r.Rule), r.Label})
 	}
 	return c
-}
-
-func etag(version int64) string { return `"` + strconv.FormatInt(version, 10) + `"` }
-
-func parseIfMatch(h string) (int64, error) {
-	h = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(h), "W/"))
-	if h == "" || h == "*" {
-		return 0, nil
-	}
-	v, err := strconv.ParseInt(strings.Trim(h, `"`), 10, 64)
-	if err != nil || v <= 0 {
-		return 0, apperr.Field("header.If-Match", "应为运单的版本号 (must be the waybill's version, as in its ETag)", h)
-	}
-	return v, nil
-}
-
-// inBody places the invalid fields of a write in the request body
-// ("vehicle_id" → "body.vehicle_id"); issue rule violations stay at
-// "waybill.<field>".
-func inBody(err error) error {
-	var inv *apperr.Invalid
-	if !errors.As(err, &inv) {
-		return err
-	}
-	out := &apperr.Invalid{}
-	for _, f := range inv.Fields {
-		if !strings.Contains(f.Field, ".") || !(strings.HasPrefix(f.Field, "body.") || strings.HasPrefix(f.Field, "query.") ||
-			strings.HasPrefix(f.Field, "header.") || strings.HasPrefix(f.Field, "waybill.")) {
-			f.Field = "body." + f.Field
-		}
-		out.Fields = append(out.Fields, f)
-	}
-	return out
 }
 
 var exportSheet = sheet.MustSchema(
@@ -351,7 +317,7 @@ func Register(api huma.API, s *Service) {
 		Summary: "Replace a draft e-waybill", Tags: tags, MaxBodyBytes: maxWaybillBytes,
 		Description: "Only drafts can be edited. With If-Match, the update fails with 409 when the waybill changed since that version."},
 		func(ctx context.Context, in *updateInput) (*waybillOutput, error) {
-			v, err := parseIfMatch(in.IfMatch)
+			v, err := httpapi.ParseIfMatch(in.IfMatch, "运单", "waybill")
 			if err != nil {
 				return nil, err
 			}
@@ -361,7 +327,7 @@ func Register(api huma.API, s *Service) {
 		Summary: "Issue an e-waybill", Tags: tags,
 		Description: "Checks the draft against every issue rule and signs it. 422 lists each violated rule (errors[].location waybill.<field>, message starting with [rule], value the rule); 409 when the vehicle already has an active waybill."},
 		func(ctx context.Context, in *issueInput) (*waybillOutput, error) {
-			v, err := parseIfMatch(in.IfMatch)
+			v, err := httpapi.ParseIfMatch(in.IfMatch, "运单", "waybill")
 			if err != nil {
 				return nil, err
 			}
@@ -371,7 +337,7 @@ func Register(api huma.API, s *Service) {
 		Summary: "Move an e-waybill to another state", Tags: tags,
 		Description: "draft → issued → loading → in_transit → delivered; issued or loading → cancelled; issued → in_transit."},
 		func(ctx context.Context, in *transitionInput) (*waybillOutput, error) {
-			v, err := parseIfMatch(in.IfMatch)
+			v, err := httpapi.ParseIfMatch(in.IfMatch, "运单", "waybill")
 			if err != nil {
 				return nil, err
 			}
@@ -380,7 +346,7 @@ func Register(api huma.API, s *Service) {
 	huma.Register(api, huma.Operation{OperationID: "cancel-waybill", Method: http.MethodPost, Path: "/waybills/{id}/cancel",
 		Summary: "Cancel (void) an e-waybill", Tags: tags, Description: "A draft, or an issued waybill whose trip has not started."},
 		func(ctx context.Context, in *cancelInput) (*waybillOutput, error) {
-			v, err := parseIfMatch(in.IfMatch)
+			v, err := httpapi.ParseIfMatch(in.IfMatch, "运单", "waybill")
 			if err != nil {
 				return nil, err
 			}
